@@ -1,0 +1,32 @@
+"""The typer application. Command modules stay thin: they parse options, call core code, render values."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    name="dlenv",
+    help="Will this NVIDIA driver, GPU, CUDA, cuDNN and framework stack work together?",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+from dlenv.cli import doctor_cmd, probe_cmd  # noqa: E402  (commands register on the app above)
+
+app.command("doctor")(doctor_cmd.doctor)
+app.command("probe")(probe_cmd.probe)
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", help="Show dlenv's version and exit.", is_eager=True)] = False,
+) -> None:
+    if version:
+        from dlenv import __version__
+
+        typer.echo(f"dlenv {__version__}")
+        raise typer.Exit()

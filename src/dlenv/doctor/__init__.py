@@ -1,0 +1,1 @@
+"""Doctor: turn host facts into findings, each with a severity, a cause and a fix."""

@@ -1,0 +1,36 @@
+"""All doctor findings for a host, most severe first."""
+
+from __future__ import annotations
+
+from dlenv.doctor.host_findings import (
+    compat_findings,
+    framework_driver_findings,
+    shadowing_findings,
+    toolkit_findings,
+    visibility_findings,
+)
+from dlenv.doctor.probe_findings import probe_findings
+from dlenv.host.model import Finding, HostFacts, Severity
+
+_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+def diagnose(host: HostFacts) -> list[Finding]:
+    findings = [
+        *probe_findings(host),
+        *visibility_findings(host),
+        *framework_driver_findings(host),
+        *toolkit_findings(host),
+        *compat_findings(host),
+        *shadowing_findings(host),
+    ]
+    findings += [
+        Finding("override", Severity.INFO, f"{override.name}={override.value} is in effect: {override.effect}.",
+                None, "environment")
+        for override in host.overrides
+    ]
+    return sorted(findings, key=lambda finding: _ORDER[finding.severity])
+
+
+def has_errors(findings: list[Finding]) -> bool:
+    return any(finding.severity is Severity.ERROR for finding in findings)

@@ -1,0 +1,34 @@
+"""The host probe: one call that reads this machine through a ProbeContext and returns HostFacts."""
+
+from __future__ import annotations
+
+from dlenv.host.context import ProbeContext
+from dlenv.host.distributions import conda_packages, installed_distributions
+from dlenv.host.driver import probe_driver
+from dlenv.host.frameworks import probe_frameworks
+from dlenv.host.libraries import conda_libraries, pip_libraries, system_libraries
+from dlenv.host.model import HostFacts
+from dlenv.host.platform_probe import probe_platform, relevant_environment
+from dlenv.host.toolkits import probe_toolkits
+
+
+def probe_host(ctx: ProbeContext | None = None) -> HostFacts:
+    ctx = ctx if ctx is not None else ProbeContext.current()
+    driver = probe_driver(ctx)
+    distributions = installed_distributions(ctx.site_dirs)
+    conda_prefix = ctx.env.get("CONDA_PREFIX")
+    conda = conda_packages(ctx.path(conda_prefix)) if conda_prefix else {}
+    return HostFacts(
+        platform=probe_platform(ctx),
+        origin="probe",
+        driver=driver.driver,
+        gpus=driver.gpus,
+        toolkits=probe_toolkits(ctx),
+        libraries=tuple(pip_libraries(distributions) + conda_libraries(conda) + system_libraries(ctx)),
+        frameworks=probe_frameworks(distributions, conda),
+        environment=relevant_environment(ctx),
+        problems=driver.problems,
+    )
+
+
+__all__ = ["ProbeContext", "probe_host"]

@@ -1,0 +1,1 @@
+"""Renderers: turn core values into text (rich) or JSON. Core code never prints."""
