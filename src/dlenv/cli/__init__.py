@@ -21,12 +21,18 @@ app.command("doctor")(doctor_cmd.doctor)
 app.command("probe")(probe_cmd.probe)
 
 
-@app.callback()
-def _main(
-    version: Annotated[bool, typer.Option("--version", help="Show dlenv's version and exit.", is_eager=True)] = False,
-) -> None:
-    if version:
+def _show_version(value: bool) -> None:
+    if value:
         from dlenv import __version__
 
         typer.echo(f"dlenv {__version__}")
         raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", help="Show dlenv's version and exit.", is_eager=True, callback=_show_version)
+    ] = False,
+) -> None:
+    """Will this NVIDIA driver, GPU, CUDA, cuDNN and framework stack work together?"""

@@ -37,6 +37,11 @@ def load_pynvml() -> Any:
     return pynvml
 
 
+def _load_nvml_at_call_time() -> Any:
+    # Looked up when called, so tests can replace load_pynvml for every context.
+    return load_pynvml()
+
+
 def _glibc_version() -> str | None:
     try:
         text = os.confstr("CS_GNU_LIBC_VERSION")
@@ -78,7 +83,7 @@ class ProbeContext:
     root: Path = Path("/")
     site_dirs: tuple[Path, ...] = ()
     run: CommandRunner = run_command
-    nvml_loader: NvmlLoader = load_pynvml
+    nvml_loader: NvmlLoader = _load_nvml_at_call_time
     interpreter: Interpreter = field(default_factory=Interpreter.current)
     nvml_timeout_s: float = 10.0
     command_timeout_s: float = 5.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -102,9 +103,16 @@ def _library_files(ctx: ProbeContext) -> list[Library]:
 
 
 def system_libraries(ctx: ProbeContext) -> list[Library]:
+    """System cuDNN and NCCL files; a cuDNN library file takes the full version of a header of its major."""
     header = _cudnn_header(ctx)
     files = _library_files(ctx)
-    return ([header] if header else []) + files
+    if header is None:
+        return files
+    major = header.version.split(".")[0]
+    matching = [library for library in files if library.name == "cudnn" and library.version.split(".")[0] == major]
+    if not matching:
+        return [header, *files]
+    return [replace(library, version=header.version) if library in matching else library for library in files]
 
 
 def library_dir_of(library: Library) -> str:

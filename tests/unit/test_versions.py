@@ -1,0 +1,59 @@
+"""Property tests for the version spellings of the CUDA world."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dlenv.versions import CudaVersion, parse_compute_capability, parse_cuda, parse_driver
+
+majors = st.integers(min_value=1, max_value=99)
+minors = st.integers(min_value=0, max_value=9)
+
+
+@given(majors, minors, st.integers(min_value=0, max_value=999))
+def test_dotted_versions(major: int, minor: int, patch: int) -> None:
+    assert parse_cuda(f"{major}.{minor}") == CudaVersion(major, minor)
+    assert parse_cuda(f"{major}.{minor}.{patch}") == CudaVersion(major, minor)
+
+
+@given(st.integers(min_value=10, max_value=19), minors)
+def test_torch_tags(major: int, minor: int) -> None:
+    assert parse_cuda(f"cu{major}{minor}") == CudaVersion(major, minor)
+
+
+@given(st.integers(min_value=10, max_value=19))
+def test_major_only_tags(major: int) -> None:
+    for spelling in (f"cuda{major}x", f"cu{major}", f"cuda{major}"):
+        assert parse_cuda(spelling) == CudaVersion(major)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("cu92", CudaVersion(9, 2)), ("cuda102", CudaVersion(10, 2)), ("cu130", CudaVersion(13, 0)),
+    ("cuda13x", CudaVersion(13)), ("rocm6.1", None), ("cpu", None), ("", None),
+])
+def test_spellings(text: str, expected: CudaVersion | None) -> None:
+    assert parse_cuda(text) == expected
+
+
+@given(st.lists(st.integers(min_value=0, max_value=999), min_size=1, max_size=3),
+       st.lists(st.integers(min_value=0, max_value=999), min_size=1, max_size=3))
+def test_driver_order_is_numeric(left: list[int], right: list[int]) -> None:
+    a = parse_driver(".".join(map(str, left)))
+    b = parse_driver(".".join(f"{part:02d}" for part in right))
+    assert a is not None and b is not None
+    assert (a < b) == (tuple(left) < tuple(right))
+
+
+@given(st.integers(min_value=1, max_value=12), minors)
+def test_compute_capability_spellings_agree(major: int, minor: int) -> None:
+    expected = f"{major}.{minor}"
+    for spelling in (expected, f"sm_{major}{minor}", f"sm{major}{minor}", f"compute_{major}{minor}",
+                     f"{expected}a", f"sm_{major}{minor}a"):
+        assert parse_compute_capability(spelling) == expected
+
+
+def test_not_versions() -> None:
+    assert parse_driver("latest") is None
+    assert parse_compute_capability("Hopper") is None
