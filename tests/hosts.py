@@ -81,9 +81,9 @@ def h100_nvml() -> FakeNvml:
     recorded = json.loads((H100 / "nvml.json").read_text())
     devices = [
         FakeDevice(
-            name=device["name"], uuid=device["uuid"], capability=tuple(device["cc"]),  # type: ignore[arg-type]
+            name=device["name"], uuid=device["uuid"], capability=tuple(device["cc"]),
             architecture=device["arch"], memory_bytes=device["mem_total"], brand=device["brand"],
-            bus_id=device["pci_bus_id"], persistence=device["persistence"], mig_mode=tuple(device["mig"]),  # type: ignore[arg-type]
+            bus_id=device["pci_bus_id"], persistence=device["persistence"], mig_mode=tuple(device["mig"]),
         )
         for device in recorded["devices"]
     ]

@@ -30,7 +30,7 @@ def test_probe_agrees_with_nvidia_smi() -> None:
     assert host.driver.max_cuda is not None
     assert len(host.gpus) == len(rows)
     for gpu, row in zip(host.gpus, rows, strict=True):
-        assert (str(gpu.index), gpu.name, gpu.uuid, gpu.compute_capability) == tuple(row[:3]) + (row[4],)
+        assert (str(gpu.index), gpu.name, gpu.uuid, gpu.compute_capability) == (*row[:3], row[4])
         assert gpu.memory_total_mib == int(row[5])
         assert gpu.pci_bus_id is not None and gpu.pci_bus_id.lower() == row[6].lower()
 
@@ -54,6 +54,7 @@ def test_torch_agrees_when_installed() -> None:
     truth = json.loads(probe.stdout)
     host = probe_host()
     torch = next(f for f in host.frameworks if f.name == "torch")
-    assert f"{torch.version}+{torch.local_version}" if torch.local_version else torch.version == truth["version"]
+    reported = f"{torch.version}+{torch.local_version}" if torch.local_version else torch.version
+    assert reported == truth["version"]
     assert torch.cuda == truth["cuda"]
     assert host.gpus[0].compute_capability == "{}.{}".format(*truth["cap"])

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
@@ -62,6 +61,8 @@ def _gpu_from_flag(text: str, index: int, knowledge: GpuKnowledge) -> Gpu:
         return Gpu(index=index, compute_capability=cc, architecture=knowledge.architecture_of(cc), source="flag")
     product = knowledge.gpu_by_name(value)
     if product is None:
+        import difflib
+
         close = difflib.get_close_matches(value, list(knowledge.gpu_names()), n=3, cutoff=0.5)
         hint = f"did you mean {', '.join(repr(name) for name in close)}? " if close else ""
         raise InputError(

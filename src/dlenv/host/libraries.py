@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -21,6 +22,7 @@ _CONDA_LIBRARIES = {
 }
 _CUDNN_DEFINE = re.compile(r"#define\s+CUDNN_(MAJOR|MINOR|PATCHLEVEL)\s+(\d+)")
 _SYSTEM_LIBRARY = re.compile(r"^lib(cudnn|nccl|cudart|cublas)\.so\.(\d+(?:\.\d+)*)$")
+_SYSTEM_LIBRARY_PREFIXES = ("libcudnn.so.", "libnccl.so.", "libcudart.so.", "libcublas.so.")
 _SYSTEM_LIBRARY_NAMES = {"cudnn": "cudnn", "nccl": "nccl", "cudart": "cuda-runtime", "cublas": "cublas"}
 
 SYSTEM_INCLUDE_DIRS = ("/usr/include", "/usr/include/x86_64-linux-gnu", "/usr/include/aarch64-linux-gnu",
@@ -85,12 +87,15 @@ def _library_files(ctx: ProbeContext) -> list[Library]:
         # A toolkit's own cudart/cublas are reported with the toolkit; outside LD_LIBRARY_PATH they shadow nothing.
         kinds = {"cudnn", "nccl"} if directory not in on_loader_path else set(_SYSTEM_LIBRARY_NAMES.values())
         best: dict[str, tuple[str, Path]] = {}
+        folder = ctx.path(directory)
         try:
-            entries = sorted(ctx.path(directory).iterdir())
+            # Library folders hold thousands of files: filter names as strings before anything else.
+            names = sorted(name for name in os.listdir(folder) if name.startswith(_SYSTEM_LIBRARY_PREFIXES))
         except OSError:
             continue
-        for entry in entries:
-            match = _SYSTEM_LIBRARY.match(entry.name)
+        for name in names:
+            entry = folder / name
+            match = _SYSTEM_LIBRARY.match(name)
             if not match:
                 continue
             kind, version = _SYSTEM_LIBRARY_NAMES[match.group(1)], match.group(2)

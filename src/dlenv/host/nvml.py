@@ -11,6 +11,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from dlenv.host.context import NvmlLibraryMissing
 from dlenv.host.model import Driver, Gpu, MigDevice, ProbeProblem
 
 if TYPE_CHECKING:
@@ -202,6 +203,9 @@ def probe_nvml(ctx: ProbeContext) -> NvmlResult:
     result = NvmlResult()
     try:
         nvml = ctx.nvml_loader()
+    except NvmlLibraryMissing as error:
+        result.problems.append(ProbeProblem("nvml_library_not_found", str(error), "nvml"))
+        return result
     except ImportError as error:
         result.problems.append(ProbeProblem("nvml_bindings_missing", str(error), "nvml"))
         return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from typing import TYPE_CHECKING
 
@@ -35,12 +36,13 @@ def proc_driver_version(ctx: ProbeContext) -> str | None:
 def nvml_library_version(ctx: ProbeContext) -> str | None:
     """Version of the user-space libnvidia-ml on disk, read from its file name (libnvidia-ml.so.580.95.05)."""
     for directory in _DRIVER_LIBRARY_DIRS:
+        # Library folders hold thousands of files: filter names as strings before anything else.
         try:
-            entries = sorted(ctx.path(directory).iterdir())
+            names = sorted(name for name in os.listdir(ctx.path(directory)) if name.startswith("libnvidia-ml.so."))
         except OSError:
             continue
-        for entry in entries:
-            match = _NVML_LIBRARY.match(entry.name)
+        for name in names:
+            match = _NVML_LIBRARY.match(name)
             if match and match.group(1).count(".") >= 1:
                 return match.group(1)
     return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -15,7 +16,8 @@ from dlenv.host.serialize import host_to_json, read_host_file
 
 
 class FakeKnowledge:
-    products = {"a100": ("A100", "8.0", "Ampere"), "rtx 4090": ("GeForce RTX 4090", "8.9", "Ada Lovelace")}
+    products: ClassVar[dict[str, tuple[str, str, str]]] = {
+        "a100": ("A100", "8.0", "Ampere"), "rtx 4090": ("GeForce RTX 4090", "8.9", "Ada Lovelace")}
 
     def gpu_by_name(self, name: str) -> tuple[str, str, str | None] | None:
         return self.products.get(name.lower())

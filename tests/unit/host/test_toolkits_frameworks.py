@@ -86,7 +86,8 @@ def test_first_site_dir_wins_and_names_are_normalised(tmp_path: Path) -> None:
 
 
 def test_conda_frameworks(tmp_path: Path) -> None:
-    for name in ("pytorch-2.4.1-py3.11_cuda12.1_cudnn9.1.0_0", "cudf-24.10.01-cuda12_py311_241009_g2a3b", "numpy-2.1-0"):
+    names = ("pytorch-2.4.1-py3.11_cuda12.1_cudnn9.1.0_0", "cudf-24.10.01-cuda12_py311_241009_g2a3b", "numpy-2.1-0")
+    for name in names:
         write(tmp_path, f"/env/conda-meta/{name}.json", "{}")
     frameworks = {f.name: f for f in probe_frameworks({}, conda_packages(tmp_path / "env"))}
     assert set(frameworks) == {"pytorch", "cudf"}
