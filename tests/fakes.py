@@ -37,9 +37,15 @@ class FakeDevice:
 
 
 def a100(index: int) -> FakeDevice:
-    return FakeDevice(name="NVIDIA A100-SXM4-80GB", uuid=f"GPU-a100-{index}", capability=(8, 0),
-                      architecture=pynvml.NVML_DEVICE_ARCH_AMPERE, memory_bytes=85899345920,
-                      brand=pynvml.NVML_BRAND_NVIDIA, bus_id=f"00000000:{index:02x}:00.0")
+    return FakeDevice(
+        name="NVIDIA A100-SXM4-80GB",
+        uuid=f"GPU-a100-{index}",
+        capability=(8, 0),
+        architecture=pynvml.NVML_DEVICE_ARCH_AMPERE,
+        memory_bytes=85899345920,
+        brand=pynvml.NVML_BRAND_NVIDIA,
+        bus_id=f"00000000:{index:02x}:00.0",
+    )
 
 
 @dataclass

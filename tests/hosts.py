@@ -14,16 +14,24 @@ CAPTURES = Path(__file__).parent / "data" / "captures"
 H100 = CAPTURES / "h100-cuda13"
 
 # The captured host's interpreter (python 3.12 in /opt/torch/.venv, Ubuntu 24.04's glibc 2.39).
-H100_INTERPRETER = Interpreter(python_version="3.12.3", implementation="CPython", system="linux",
-                               machine="x86_64", glibc="2.39")
+H100_INTERPRETER = Interpreter(
+    python_version="3.12.3", implementation="CPython", system="linux", machine="x86_64", glibc="2.39"
+)
 
 # METADATA capture file suffix -> dist-info folder name on the captured host.
 _H100_DISTRIBUTIONS = {
-    "torch": "torch-2.11.0", "torchvision": "torchvision-0.26.0", "torchaudio": "torchaudio-2.11.0",
-    "jax": "jax-0.11.2", "jaxlib": "jaxlib-0.11.2", "jax_cuda13_plugin": "jax_cuda13_plugin-0.11.2",
-    "jax_cuda13_pjrt": "jax_cuda13_pjrt-0.11.2", "cupy_cuda13x": "cupy_cuda13x-14.2.0",
-    "nvidia_cudnn_cu13": "nvidia_cudnn_cu13-9.19.0.56", "nvidia_nccl_cu13": "nvidia_nccl_cu13-2.28.9",
-    "nvidia_cuda_runtime": "nvidia_cuda_runtime-13.0.96", "nvidia_cublas": "nvidia_cublas-13.1.0.3",
+    "torch": "torch-2.11.0",
+    "torchvision": "torchvision-0.26.0",
+    "torchaudio": "torchaudio-2.11.0",
+    "jax": "jax-0.11.2",
+    "jaxlib": "jaxlib-0.11.2",
+    "jax_cuda13_plugin": "jax_cuda13_plugin-0.11.2",
+    "jax_cuda13_pjrt": "jax_cuda13_pjrt-0.11.2",
+    "cupy_cuda13x": "cupy_cuda13x-14.2.0",
+    "nvidia_cudnn_cu13": "nvidia_cudnn_cu13-9.19.0.56",
+    "nvidia_nccl_cu13": "nvidia_nccl_cu13-2.28.9",
+    "nvidia_cuda_runtime": "nvidia_cuda_runtime-13.0.96",
+    "nvidia_cublas": "nvidia_cublas-13.1.0.3",
     "cuda_toolkit": "cuda_toolkit-13.0.2",
 }
 
@@ -81,14 +89,24 @@ def h100_nvml() -> FakeNvml:
     recorded = json.loads((H100 / "nvml.json").read_text())
     devices = [
         FakeDevice(
-            name=device["name"], uuid=device["uuid"], capability=tuple(device["cc"]),
-            architecture=device["arch"], memory_bytes=device["mem_total"], brand=device["brand"],
-            bus_id=device["pci_bus_id"], persistence=device["persistence"], mig_mode=tuple(device["mig"]),
+            name=device["name"],
+            uuid=device["uuid"],
+            capability=tuple(device["cc"]),
+            architecture=device["arch"],
+            memory_bytes=device["mem_total"],
+            brand=device["brand"],
+            bus_id=device["pci_bus_id"],
+            persistence=device["persistence"],
+            mig_mode=tuple(device["mig"]),
         )
         for device in recorded["devices"]
     ]
-    return FakeNvml(devices=devices, driver=recorded["driver"], cuda_driver=recorded["cuda_driver_v2"],
-                    nvml_version=recorded["nvml_version"])
+    return FakeNvml(
+        devices=devices,
+        driver=recorded["driver"],
+        cuda_driver=recorded["cuda_driver_v2"],
+        nvml_version=recorded["nvml_version"],
+    )
 
 
 def h100_context(root: Path, nvml: FakeNvml | None = None, env: dict[str, str] | None = None) -> ProbeContext:
@@ -96,8 +114,14 @@ def h100_context(root: Path, nvml: FakeNvml | None = None, env: dict[str, str] |
     environment = captured_environment() if env is None else env
     environment["PATH"] = environment.get("PATH", "/usr/local/cuda/bin:/usr/bin")
     fake = nvml if nvml is not None else h100_nvml()
-    return ProbeContext(env=environment, root=root, site_dirs=(site,), nvml_loader=lambda: fake,
-                        interpreter=H100_INTERPRETER, run=run_in_root(root))
+    return ProbeContext(
+        env=environment,
+        root=root,
+        site_dirs=(site,),
+        nvml_loader=lambda: fake,
+        interpreter=H100_INTERPRETER,
+        run=run_in_root(root),
+    )
 
 
 def run_in_root(root: Path):  # type: ignore[no-untyped-def]

@@ -27,8 +27,9 @@ class InputError(DlenvError):
 
     exit_code = EXIT_BAD_INPUT
 
-    def __init__(self, message: str, *, path: Path | str | None = None, where: str | None = None,
-                 fix: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, path: Path | str | None = None, where: str | None = None, fix: str | None = None
+    ) -> None:
         self.path = str(path) if path is not None else None
         self.where = where
         self.problem = message

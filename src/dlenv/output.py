@@ -23,8 +23,9 @@ def write_output(text: str, destination: str | None, *, force: bool = False) -> 
     try:
         descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as error:
-        raise InputError(f"cannot write here: {error.strerror or error}", path=path,
-                         fix="choose a writable -o path") from None
+        raise InputError(
+            f"cannot write here: {error.strerror or error}", path=path, fix="choose a writable -o path"
+        ) from None
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             handle.write(text)

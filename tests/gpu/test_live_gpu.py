@@ -18,8 +18,13 @@ def _smi(query: str) -> list[list[str]]:
     executable = shutil.which("nvidia-smi")
     if executable is None:
         pytest.skip("nvidia-smi is not on PATH")
-    output = subprocess.run([executable, f"--query-gpu={query}", "--format=csv,noheader,nounits"],
-                            capture_output=True, text=True, check=True, timeout=30).stdout
+    output = subprocess.run(
+        [executable, f"--query-gpu={query}", "--format=csv,noheader,nounits"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    ).stdout
     return [[cell.strip() for cell in line.split(",")] for line in output.strip().splitlines()]
 
 
@@ -36,8 +41,13 @@ def test_probe_agrees_with_nvidia_smi() -> None:
 
 
 def test_doctor_json_on_this_gpu_host() -> None:
-    result = subprocess.run([sys.executable, "-m", "dlenv", "doctor", "--format", "json"], capture_output=True,
-                            text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "dlenv", "doctor", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode in (0, 1), result.stderr
     report = json.loads(result.stdout)
     assert report["host"]["gpus"], "a GPU host must report its GPUs"
@@ -46,9 +56,17 @@ def test_doctor_json_on_this_gpu_host() -> None:
 
 def test_torch_agrees_when_installed() -> None:
     probe = subprocess.run(
-        [sys.executable, "-c", "import json, torch; print(json.dumps({'version': torch.__version__, "
-         "'cuda': torch.version.cuda, 'cap': list(torch.cuda.get_device_capability(0))}))"],
-        capture_output=True, text=True, timeout=120, check=False)
+        [
+            sys.executable,
+            "-c",
+            "import json, torch; print(json.dumps({'version': torch.__version__, "
+            "'cuda': torch.version.cuda, 'cap': list(torch.cuda.get_device_capability(0))}))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     if probe.returncode != 0:
         pytest.skip("torch with CUDA is not importable here")
     truth = json.loads(probe.stdout)

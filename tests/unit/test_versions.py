@@ -29,16 +29,26 @@ def test_major_only_tags(major: int) -> None:
         assert parse_cuda(spelling) == CudaVersion(major)
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("cu92", CudaVersion(9, 2)), ("cuda102", CudaVersion(10, 2)), ("cu130", CudaVersion(13, 0)),
-    ("cuda13x", CudaVersion(13)), ("rocm6.1", None), ("cpu", None), ("", None),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("cu92", CudaVersion(9, 2)),
+        ("cuda102", CudaVersion(10, 2)),
+        ("cu130", CudaVersion(13, 0)),
+        ("cuda13x", CudaVersion(13)),
+        ("rocm6.1", None),
+        ("cpu", None),
+        ("", None),
+    ],
+)
 def test_spellings(text: str, expected: CudaVersion | None) -> None:
     assert parse_cuda(text) == expected
 
 
-@given(st.lists(st.integers(min_value=0, max_value=999), min_size=1, max_size=3),
-       st.lists(st.integers(min_value=0, max_value=999), min_size=1, max_size=3))
+@given(
+    st.lists(st.integers(min_value=0, max_value=999), min_size=1, max_size=3),
+    st.lists(st.integers(min_value=0, max_value=999), min_size=1, max_size=3),
+)
 def test_driver_order_is_numeric(left: list[int], right: list[int]) -> None:
     a = parse_driver(".".join(map(str, left)))
     b = parse_driver(".".join(f"{part:02d}" for part in right))
@@ -49,8 +59,14 @@ def test_driver_order_is_numeric(left: list[int], right: list[int]) -> None:
 @given(st.integers(min_value=1, max_value=12), minors)
 def test_compute_capability_spellings_agree(major: int, minor: int) -> None:
     expected = f"{major}.{minor}"
-    for spelling in (expected, f"sm_{major}{minor}", f"sm{major}{minor}", f"compute_{major}{minor}",
-                     f"{expected}a", f"sm_{major}{minor}a"):
+    for spelling in (
+        expected,
+        f"sm_{major}{minor}",
+        f"sm{major}{minor}",
+        f"compute_{major}{minor}",
+        f"{expected}a",
+        f"sm_{major}{minor}a",
+    ):
         assert parse_compute_capability(spelling) == expected
 
 

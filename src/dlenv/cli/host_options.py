@@ -15,20 +15,35 @@ if TYPE_CHECKING:
 
 HOST_PANEL = "Host (instead of probing this machine)"
 
-HostFileOption = Annotated[Path | None, typer.Option(
-    "--host", help="Read the host from a file written by `dlenv probe -o FILE`.", rich_help_panel=HOST_PANEL,
-    dir_okay=False)]
-DriverOption = Annotated[str | None, typer.Option(
-    "--driver", help="NVIDIA driver version, e.g. 535.104.05.", rich_help_panel=HOST_PANEL)]
-GpuOption = Annotated[list[str] | None, typer.Option(
-    "--gpu", help="A GPU: compute capability (8.0, sm_80) or product name (A100, T4, 'RTX 4090'). Repeatable.",
-    rich_help_panel=HOST_PANEL)]
-PythonOption = Annotated[str | None, typer.Option(
-    "--python", help="Python version, e.g. 3.11.", rich_help_panel=HOST_PANEL)]
-OsOption = Annotated[str | None, typer.Option(
-    "--os", help="Operating system: linux, windows or macos.", rich_help_panel=HOST_PANEL)]
-ArchOption = Annotated[str | None, typer.Option(
-    "--arch", help="CPU architecture: x86_64 or aarch64.", rich_help_panel=HOST_PANEL)]
+HostFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--host",
+        help="Read the host from a file written by `dlenv probe -o FILE`.",
+        rich_help_panel=HOST_PANEL,
+        dir_okay=False,
+    ),
+]
+DriverOption = Annotated[
+    str | None, typer.Option("--driver", help="NVIDIA driver version, e.g. 535.104.05.", rich_help_panel=HOST_PANEL)
+]
+GpuOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--gpu",
+        help="A GPU: compute capability (8.0, sm_80) or product name (A100, T4, 'RTX 4090'). Repeatable.",
+        rich_help_panel=HOST_PANEL,
+    ),
+]
+PythonOption = Annotated[
+    str | None, typer.Option("--python", help="Python version, e.g. 3.11.", rich_help_panel=HOST_PANEL)
+]
+OsOption = Annotated[
+    str | None, typer.Option("--os", help="Operating system: linux, windows or macos.", rich_help_panel=HOST_PANEL)
+]
+ArchOption = Annotated[
+    str | None, typer.Option("--arch", help="CPU architecture: x86_64 or aarch64.", rich_help_panel=HOST_PANEL)
+]
 
 
 def _knowledge() -> GpuKnowledge:
@@ -43,8 +58,13 @@ def _probe() -> HostFacts:
     return probe_host()
 
 
-def host_from_options(host_file: Path | None, driver: str | None, gpus: list[str] | None, python: str | None,
-                      system: str | None, arch: str | None) -> HostFacts:
-    spec = HostSpec(host_file=host_file, driver=driver, gpus=tuple(gpus or ()), python=python, system=system,
-                    arch=arch)
+def host_from_options(
+    host_file: Path | None,
+    driver: str | None,
+    gpus: list[str] | None,
+    python: str | None,
+    system: str | None,
+    arch: str | None,
+) -> HostFacts:
+    spec = HostSpec(host_file=host_file, driver=driver, gpus=tuple(gpus or ()), python=python, system=system, arch=arch)
     return resolve_host(spec, probe=_probe, knowledge=_knowledge, env=os.environ)

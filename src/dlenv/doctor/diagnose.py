@@ -25,8 +25,13 @@ def diagnose(host: HostFacts) -> list[Finding]:
         *shadowing_findings(host),
     ]
     findings += [
-        Finding("override", Severity.INFO, f"{override.name}={override.value} is in effect: {override.effect}.",
-                None, "environment")
+        Finding(
+            "override",
+            Severity.INFO,
+            f"{override.name}={override.value} is in effect: {override.effect}.",
+            None,
+            "environment",
+        )
         for override in host.overrides
     ]
     return sorted(findings, key=lambda finding: _ORDER[finding.severity])

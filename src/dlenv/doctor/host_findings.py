@@ -27,27 +27,48 @@ def visibility_findings(host: HostFacts) -> list[Finding]:
     findings = []
     cuda_visible = host.env("CUDA_VISIBLE_DEVICES")
     if cuda_visible is not None and cuda_visible.strip() in {"", "-1", "none"} and host.gpus:
-        findings.append(Finding(
-            "gpus_hidden", Severity.WARNING,
-            f"CUDA_VISIBLE_DEVICES={cuda_visible!r} hides every GPU from CUDA programs.",
-            "unset CUDA_VISIBLE_DEVICES, or list the GPU indices or UUIDs to use", "environment"))
+        findings.append(
+            Finding(
+                "gpus_hidden",
+                Severity.WARNING,
+                f"CUDA_VISIBLE_DEVICES={cuda_visible!r} hides every GPU from CUDA programs.",
+                "unset CUDA_VISIBLE_DEVICES, or list the GPU indices or UUIDs to use",
+                "environment",
+            )
+        )
     nvidia_visible = host.env("NVIDIA_VISIBLE_DEVICES")
     if nvidia_visible in {"void", "none", ""} and not host.gpus:
-        findings.append(Finding(
-            "gpus_not_requested", Severity.WARNING,
-            f"NVIDIA_VISIBLE_DEVICES={nvidia_visible!r}: the container was started without GPUs.",
-            "start it with `--gpus all` or set NVIDIA_VISIBLE_DEVICES=all", "environment"))
+        findings.append(
+            Finding(
+                "gpus_not_requested",
+                Severity.WARNING,
+                f"NVIDIA_VISIBLE_DEVICES={nvidia_visible!r}: the container was started without GPUs.",
+                "start it with `--gpus all` or set NVIDIA_VISIBLE_DEVICES=all",
+                "environment",
+            )
+        )
     if host.driver is not None and host.driver.version and not host.gpus and host.origin == "probe":
-        findings.append(Finding(
-            "no_gpu", Severity.WARNING, f"Driver {host.driver.version} is loaded but no GPU is visible.",
-            "check `nvidia-smi -L`, NVIDIA_VISIBLE_DEVICES and CUDA_VISIBLE_DEVICES", "driver"))
+        findings.append(
+            Finding(
+                "no_gpu",
+                Severity.WARNING,
+                f"Driver {host.driver.version} is loaded but no GPU is visible.",
+                "check `nvidia-smi -L`, NVIDIA_VISIBLE_DEVICES and CUDA_VISIBLE_DEVICES",
+                "driver",
+            )
+        )
     for gpu in host.gpus:
         if gpu.mig_enabled and not gpu.mig_devices:
-            findings.append(Finding(
-                "mig_without_instances", Severity.WARNING,
-                f"GPU {gpu.index} has MIG mode on but no MIG instances: CUDA programs see no device on it.",
-                "create instances (`nvidia-smi mig -cgi PROFILE -C`) or turn MIG off (`nvidia-smi -i "
-                f"{gpu.index} -mig 0`)", f"gpu {gpu.index}"))
+            findings.append(
+                Finding(
+                    "mig_without_instances",
+                    Severity.WARNING,
+                    f"GPU {gpu.index} has MIG mode on but no MIG instances: CUDA programs see no device on it.",
+                    "create instances (`nvidia-smi mig -cgi PROFILE -C`) or turn MIG off (`nvidia-smi -i "
+                    f"{gpu.index} -mig 0`)",
+                    f"gpu {gpu.index}",
+                )
+            )
     return findings
 
 
@@ -66,28 +87,47 @@ def framework_driver_findings(host: HostFacts) -> list[Finding]:
             continue
         label = _label(framework)
         if host.driver is None or (host.driver.version is None and max_cuda is None):
-            findings.append(Finding(
-                "cuda_build_without_driver", Severity.WARNING,
-                f"{label} is a CUDA {needed} build, but there is no NVIDIA driver: it will run on the CPU only.",
-                "install a driver that supports CUDA " + str(needed) + ", or install the CPU build", framework.name))
+            findings.append(
+                Finding(
+                    "cuda_build_without_driver",
+                    Severity.WARNING,
+                    f"{label} is a CUDA {needed} build, but there is no NVIDIA driver: it will run on the CPU only.",
+                    "install a driver that supports CUDA " + str(needed) + ", or install the CPU build",
+                    framework.name,
+                )
+            )
             continue
         if max_cuda is None:
             continue
         if needed.major > max_cuda.major:
-            findings.append(Finding(
-                "driver_too_old", Severity.ERROR,
-                f"{label} needs a driver that supports CUDA {needed}; driver {host.driver.version or '?'} supports "
-                f"CUDA {max_cuda} at most ('CUDA driver version is insufficient for CUDA runtime version').",
-                f"upgrade the driver to one that supports CUDA {needed}, or install a {framework.name} build made "
-                f"for CUDA {max_cuda.major}.x or older", framework.name))
-        elif needed.major == max_cuda.major and needed.minor is not None and max_cuda.minor is not None \
-                and needed.minor > max_cuda.minor:
-            findings.append(Finding(
-                "minor_version_compatibility", Severity.WARNING,
-                f"{label} is built for CUDA {needed}, newer than the driver's CUDA {max_cuda}: it runs through CUDA "
-                "minor-version compatibility, where JIT compilation of newer PTX fails "
-                "('the provided PTX was compiled with an unsupported toolchain').",
-                f"upgrade the driver to one that supports CUDA {needed} to remove the limitation", framework.name))
+            findings.append(
+                Finding(
+                    "driver_too_old",
+                    Severity.ERROR,
+                    f"{label} needs a driver that supports CUDA {needed}; driver {host.driver.version or '?'} supports "
+                    f"CUDA {max_cuda} at most ('CUDA driver version is insufficient for CUDA runtime version').",
+                    f"upgrade the driver to one that supports CUDA {needed}, or install a {framework.name} build made "
+                    f"for CUDA {max_cuda.major}.x or older",
+                    framework.name,
+                )
+            )
+        elif (
+            needed.major == max_cuda.major
+            and needed.minor is not None
+            and max_cuda.minor is not None
+            and needed.minor > max_cuda.minor
+        ):
+            findings.append(
+                Finding(
+                    "minor_version_compatibility",
+                    Severity.WARNING,
+                    f"{label} is built for CUDA {needed}, newer than the driver's CUDA {max_cuda}: it runs through CUDA "
+                    "minor-version compatibility, where JIT compilation of newer PTX fails "
+                    "('the provided PTX was compiled with an unsupported toolchain').",
+                    f"upgrade the driver to one that supports CUDA {needed} to remove the limitation",
+                    framework.name,
+                )
+            )
     return findings
 
 
@@ -101,22 +141,32 @@ def toolkit_findings(host: HostFacts) -> list[Finding]:
     for toolkit in host.toolkits:
         version = parse_cuda(toolkit.version)
         if version and max_cuda and version.major > max_cuda.major:
-            findings.append(Finding(
-                "toolkit_newer_than_driver", Severity.WARNING,
-                f"CUDA toolkit {toolkit.version} at {toolkit.path} is newer than the driver supports (CUDA "
-                f"{max_cuda}); programs built with its nvcc will not start here.",
-                f"upgrade the driver, or build with a CUDA {max_cuda.major}.x toolkit", "toolkit"))
+            findings.append(
+                Finding(
+                    "toolkit_newer_than_driver",
+                    Severity.WARNING,
+                    f"CUDA toolkit {toolkit.version} at {toolkit.path} is newer than the driver supports (CUDA "
+                    f"{max_cuda}); programs built with its nvcc will not start here.",
+                    f"upgrade the driver, or build with a CUDA {max_cuda.major}.x toolkit",
+                    "toolkit",
+                )
+            )
     nvcc = _toolkit_on_path(host)
     nvcc_version = parse_cuda(nvcc.version) if nvcc else None
     torch = next((framework for framework in host.frameworks if framework.name == "torch"), None)
     torch_cuda = framework_cuda(torch) if torch else None
     if nvcc and nvcc_version and torch and torch_cuda and nvcc_version.major != torch_cuda.major:
-        findings.append(Finding(
-            "nvcc_torch_mismatch", Severity.WARNING,
-            f"nvcc on PATH is CUDA {nvcc.version} but {_label(torch)} was built with CUDA {torch_cuda}: building "
-            "CUDA extensions (torch.utils.cpp_extension) fails with 'The detected CUDA version mismatches'.",
-            f"put a CUDA {torch_cuda.major}.x toolkit first on PATH and in CUDA_HOME, or install a torch build for "
-            f"CUDA {nvcc_version.major}", "toolkit"))
+        findings.append(
+            Finding(
+                "nvcc_torch_mismatch",
+                Severity.WARNING,
+                f"nvcc on PATH is CUDA {nvcc.version} but {_label(torch)} was built with CUDA {torch_cuda}: building "
+                "CUDA extensions (torch.utils.cpp_extension) fails with 'The detected CUDA version mismatches'.",
+                f"put a CUDA {torch_cuda.major}.x toolkit first on PATH and in CUDA_HOME, or install a torch build for "
+                f"CUDA {nvcc_version.major}",
+                "toolkit",
+            )
+        )
     return findings
 
 
@@ -137,19 +187,29 @@ def compat_findings(host: HostFacts) -> list[Finding]:
             continue
         compat_version = parse_driver(compat)
         if driver and compat_version and compat_version < driver:
-            findings.append(Finding(
-                "compat_older_than_driver", Severity.ERROR,
-                f"LD_LIBRARY_PATH loads forward-compatibility libcuda {compat} from {compat_dir}, older than the "
-                f"driver {host.driver.version if host.driver else ''}: CUDA fails to initialise (error 803).",
-                f"remove {compat_dir} from LD_LIBRARY_PATH: the driver is new enough on its own", "toolkit"))
+            findings.append(
+                Finding(
+                    "compat_older_than_driver",
+                    Severity.ERROR,
+                    f"LD_LIBRARY_PATH loads forward-compatibility libcuda {compat} from {compat_dir}, older than the "
+                    f"driver {host.driver.version if host.driver else ''}: CUDA fails to initialise (error 803).",
+                    f"remove {compat_dir} from LD_LIBRARY_PATH: the driver is new enough on its own",
+                    "toolkit",
+                )
+            )
         consumer = [gpu for gpu in host.gpus if gpu.brand in {"geforce", "geforcertx", "titan", "titanrtx"}]
         if consumer:
-            findings.append(Finding(
-                "compat_on_unsupported_gpu", Severity.ERROR,
-                f"Forward-compatibility libraries from {compat_dir} are on the loader path, but GPU "
-                f"{consumer[0].index} ({consumer[0].name}) is a consumer GPU: CUDA fails with 'forward "
-                "compatibility was attempted on non supported HW' (error 804).",
-                f"remove {compat_dir} from LD_LIBRARY_PATH and upgrade the driver instead", "toolkit"))
+            findings.append(
+                Finding(
+                    "compat_on_unsupported_gpu",
+                    Severity.ERROR,
+                    f"Forward-compatibility libraries from {compat_dir} are on the loader path, but GPU "
+                    f"{consumer[0].index} ({consumer[0].name}) is a consumer GPU: CUDA fails with 'forward "
+                    "compatibility was attempted on non supported HW' (error 804).",
+                    f"remove {compat_dir} from LD_LIBRARY_PATH and upgrade the driver instead",
+                    "toolkit",
+                )
+            )
     return findings
 
 
@@ -157,11 +217,14 @@ def _shadowing(system: Library, wheel: Library) -> Finding:
     names = {"cudnn": "cuDNN", "nccl": "NCCL", "cuda-runtime": "the CUDA runtime", "cublas": "cuBLAS"}
     directory = str(Path(system.location).parent)
     return Finding(
-        "library_shadowed", Severity.WARNING,
+        "library_shadowed",
+        Severity.WARNING,
         f"LD_LIBRARY_PATH puts the system {names.get(system.name, system.name)} {system.version} ({directory}) "
         f"ahead of the {wheel.version} wheel ({wheel.location.split(' ')[0]}) that the frameworks were built "
         "against; a mismatch shows as 'cuDNN version incompatibility' or undefined-symbol errors.",
-        f"remove {directory} from LD_LIBRARY_PATH", "libraries")
+        f"remove {directory} from LD_LIBRARY_PATH",
+        "libraries",
+    )
 
 
 def shadowing_findings(host: HostFacts) -> list[Finding]:
@@ -171,7 +234,11 @@ def shadowing_findings(host: HostFacts) -> list[Finding]:
     for library in host.libraries:
         wheel = wheels.get(library.name)
         directory = str(Path(library.location).parent)
-        if library.origin == "system" and wheel and directory in loader_path \
-                and library.version.split(".")[:2] != wheel.version.split(".")[:2]:
+        if (
+            library.origin == "system"
+            and wheel
+            and directory in loader_path
+            and library.version.split(".")[:2] != wheel.version.split(".")[:2]
+        ):
             findings.append(_shadowing(library, wheel))
     return findings

@@ -23,7 +23,11 @@ def run_command(argv: Sequence[str], timeout_s: float) -> str | None:
     """Run a command and return its stdout, or None when it is missing, fails or overruns."""
     try:
         completed = subprocess.run(
-            list(argv), capture_output=True, text=True, timeout=timeout_s, check=False,
+            list(argv),
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            check=False,
             stdin=subprocess.DEVNULL,
         )
     except (OSError, subprocess.SubprocessError):

@@ -66,8 +66,10 @@ def _gpu_from_flag(text: str, index: int, knowledge: GpuKnowledge) -> Gpu:
         close = difflib.get_close_matches(value, list(knowledge.gpu_names()), n=3, cutoff=0.5)
         hint = f"did you mean {', '.join(repr(name) for name in close)}? " if close else ""
         raise InputError(
-            f"unknown GPU {value!r}", where="--gpu",
-            fix=f"{hint}give a product name from the GPU table or a compute capability such as 8.6 or sm_86")
+            f"unknown GPU {value!r}",
+            where="--gpu",
+            fix=f"{hint}give a product name from the GPU table or a compute capability such as 8.6 or sm_86",
+        )
     name, cc, architecture = product
     return Gpu(index=index, name=name, compute_capability=cc, architecture=architecture, source="flag")
 
@@ -84,8 +86,9 @@ def _choice(value: str | None, choices: Mapping[str, str], flag: str) -> str | N
     try:
         return choices[value.strip().lower()]
     except KeyError:
-        raise InputError(f"{value!r} is not valid", where=flag,
-                         fix=f"use one of {', '.join(sorted(set(choices.values())))}") from None
+        raise InputError(
+            f"{value!r} is not valid", where=flag, fix=f"use one of {', '.join(sorted(set(choices.values())))}"
+        ) from None
 
 
 def apply_flags(host: HostFacts, spec: HostSpec, knowledge: Callable[[], GpuKnowledge]) -> HostFacts:
@@ -101,8 +104,11 @@ def apply_flags(host: HostFacts, spec: HostSpec, knowledge: Callable[[], GpuKnow
     )
     driver = host.driver
     if driver_version is not None:
-        driver = Driver(version=driver_version, source="flag",
-                        max_cuda=knowledge().max_cuda_for_driver(driver_version, platform.system))
+        driver = Driver(
+            version=driver_version,
+            source="flag",
+            max_cuda=knowledge().max_cuda_for_driver(driver_version, platform.system),
+        )
     gpus = host.gpus
     if spec.gpus:
         matrix = knowledge()
@@ -115,8 +121,9 @@ def flag_host() -> HostFacts:
     return HostFacts(platform=Platform(system="linux", arch="x86_64"), origin="flags")
 
 
-def resolve_host(spec: HostSpec, *, probe: Callable[[], HostFacts], knowledge: Callable[[], GpuKnowledge],
-                 env: Mapping[str, str]) -> HostFacts:
+def resolve_host(
+    spec: HostSpec, *, probe: Callable[[], HostFacts], knowledge: Callable[[], GpuKnowledge], env: Mapping[str, str]
+) -> HostFacts:
     if spec.host_file is not None:
         base = read_host_file(spec.host_file)
     elif spec.describes_host:

@@ -35,8 +35,10 @@ def probe_driver(ctx: ProbeContext) -> DriverFacts:
     fallback: Driver | None = None
     if proc_version or kernel_version:
         fallback = Driver(
-            version=proc_version or kernel_version, kernel_module_version=kernel_version,
-            library_version=library_version, source="procfs",
+            version=proc_version or kernel_version,
+            kernel_module_version=kernel_version,
+            library_version=library_version,
+            source="procfs",
         )
     if fallback is None or not gpus:
         smi_driver, smi_gpus = probe_smi(ctx)

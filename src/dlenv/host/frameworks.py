@@ -19,14 +19,29 @@ _FAMILIES = (
     ("tensorflow", re.compile(r"^(tensorflow(-cpu|-gpu)?|tf-nightly(-cpu|-gpu)?)$")),
     ("jax", re.compile(r"^(jax|jaxlib|jax-cuda\d+-(plugin|pjrt))$")),
     ("cupy", re.compile(r"^cupy(-cuda\d+x?|-cuda\d{3}|-rocm-[\d-]+)?$")),
-    ("rapids", re.compile(
-        r"^(cudf|cuml|cugraph|rmm|cuvs|raft-dask|pylibraft|pylibcudf|dask-cudf|cuspatial|cuxfilter|cucim"
-        r"|nx-cugraph|pylibcugraph|libcudf|librmm|libcuml|libcuvs)-cu\d+$|^dask-cuda$")),
+    (
+        "rapids",
+        re.compile(
+            r"^(cudf|cuml|cugraph|rmm|cuvs|raft-dask|pylibraft|pylibcudf|dask-cudf|cuspatial|cuxfilter|cucim"
+            r"|nx-cugraph|pylibcugraph|libcudf|librmm|libcuml|libcuvs)-cu\d+$|^dask-cuda$"
+        ),
+    ),
 )
 _CONDA_FAMILIES = {
-    "pytorch": "pytorch", "torchvision": "pytorch", "torchaudio": "pytorch", "tensorflow": "tensorflow",
-    "tensorflow-base": "tensorflow", "jax": "jax", "jaxlib": "jax", "cupy": "cupy", "cudf": "rapids",
-    "cuml": "rapids", "cugraph": "rapids", "rmm": "rapids", "cuvs": "rapids", "dask-cuda": "rapids",
+    "pytorch": "pytorch",
+    "torchvision": "pytorch",
+    "torchaudio": "pytorch",
+    "tensorflow": "tensorflow",
+    "tensorflow-base": "tensorflow",
+    "jax": "jax",
+    "jaxlib": "jax",
+    "cupy": "cupy",
+    "cudf": "rapids",
+    "cuml": "rapids",
+    "cugraph": "rapids",
+    "rmm": "rapids",
+    "cuvs": "rapids",
+    "dask-cuda": "rapids",
 }
 _CUDA_REQUIREMENT = re.compile(r"^(nvidia-[a-z0-9-]+|cuda-toolkit|cuda-bindings)\b")
 _NAME_CUDA_LINE = re.compile(r"-(cuda\d+x?|cuda\d{3}|cu\d+)(?:-(?:plugin|pjrt))?$")
@@ -103,10 +118,13 @@ def _tensorflow_build(dist: Distribution) -> tuple[str | None, str | None, tuple
 def pip_framework(dist: Distribution, family: str) -> Framework:
     headers = dist.metadata_headers()
     version = next((value for key, value in headers if key == "Version"), dist.version)
-    requirements = tuple(sorted(
-        value for key, value in headers if key == "Requires-Dist" and _CUDA_REQUIREMENT.match(value)
-        and "extra ==" not in value
-    ))
+    requirements = tuple(
+        sorted(
+            value
+            for key, value in headers
+            if key == "Requires-Dist" and _CUDA_REQUIREMENT.match(value) and "extra ==" not in value
+        )
+    )
     cuda: str | None = None
     cudnn: str | None = None
     capabilities: tuple[str, ...] = ()
@@ -123,8 +141,15 @@ def pip_framework(dist: Distribution, family: str) -> Framework:
         line = _NAME_CUDA_LINE.search(dist.name)
         local = line.group(1) if line else None
     return Framework(
-        name=dist.name, version=public, origin="pip", location=str(dist.metadata_dir), family=family,
-        local_version=local, cuda=cuda, cudnn=cudnn, compute_capabilities=capabilities,
+        name=dist.name,
+        version=public,
+        origin="pip",
+        location=str(dist.metadata_dir),
+        family=family,
+        local_version=local,
+        cuda=cuda,
+        cudnn=cudnn,
+        compute_capabilities=capabilities,
         cuda_requirements=requirements,
     )
 
@@ -133,8 +158,13 @@ def conda_framework(package: CondaPackage, family: str) -> Framework:
     cuda = _CONDA_BUILD_CUDA.search(package.build)
     cudnn = _CONDA_BUILD_CUDNN.search(package.build)
     return Framework(
-        name=package.name, version=package.version, origin="conda", location=str(package.prefix), family=family,
-        local_version=package.build, cuda=f"{cuda.group(1)}.{cuda.group(2)}" if cuda else None,
+        name=package.name,
+        version=package.version,
+        origin="conda",
+        location=str(package.prefix),
+        family=family,
+        local_version=package.build,
+        cuda=f"{cuda.group(1)}.{cuda.group(2)}" if cuda else None,
         cudnn=cudnn.group(1) if cudnn else None,
     )
 

@@ -17,18 +17,31 @@ if TYPE_CHECKING:
 _PIP_LIBRARY = re.compile(r"^nvidia-(cuda-runtime|cudnn|nccl|cublas)(?:-cu(\d+))?$")
 # conda package name -> the library it provides
 _CONDA_LIBRARIES = {
-    "cuda-cudart": "cuda-runtime", "cudatoolkit": "cuda-runtime", "cudnn": "cudnn", "nccl": "nccl",
-    "libcublas": "cublas", "libnccl": "nccl",
+    "cuda-cudart": "cuda-runtime",
+    "cudatoolkit": "cuda-runtime",
+    "cudnn": "cudnn",
+    "nccl": "nccl",
+    "libcublas": "cublas",
+    "libnccl": "nccl",
 }
 _CUDNN_DEFINE = re.compile(r"#define\s+CUDNN_(MAJOR|MINOR|PATCHLEVEL)\s+(\d+)")
 _SYSTEM_LIBRARY = re.compile(r"^lib(cudnn|nccl|cudart|cublas)\.so\.(\d+(?:\.\d+)*)$")
 _SYSTEM_LIBRARY_PREFIXES = ("libcudnn.so.", "libnccl.so.", "libcudart.so.", "libcublas.so.")
 _SYSTEM_LIBRARY_NAMES = {"cudnn": "cudnn", "nccl": "nccl", "cudart": "cuda-runtime", "cublas": "cublas"}
 
-SYSTEM_INCLUDE_DIRS = ("/usr/include", "/usr/include/x86_64-linux-gnu", "/usr/include/aarch64-linux-gnu",
-                       "/usr/local/cuda/include")
-SYSTEM_LIBRARY_DIRS = ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/lib/x86_64-linux-gnu",
-                       "/usr/lib64", "/usr/local/cuda/lib64")
+SYSTEM_INCLUDE_DIRS = (
+    "/usr/include",
+    "/usr/include/x86_64-linux-gnu",
+    "/usr/include/aarch64-linux-gnu",
+    "/usr/local/cuda/include",
+)
+SYSTEM_LIBRARY_DIRS = (
+    "/usr/lib/x86_64-linux-gnu",
+    "/usr/lib/aarch64-linux-gnu",
+    "/lib/x86_64-linux-gnu",
+    "/usr/lib64",
+    "/usr/local/cuda/lib64",
+)
 
 
 def _major(version: str) -> int | None:
@@ -51,9 +64,15 @@ def pip_libraries(distributions: dict[str, Distribution]) -> list[Library]:
 
 def conda_libraries(packages: dict[str, CondaPackage]) -> list[Library]:
     return [
-        Library(_CONDA_LIBRARIES[name], package.version, "conda", f"{name} ({package.prefix})",
-                _major(package.version) if _CONDA_LIBRARIES[name] == "cuda-runtime" else None)
-        for name, package in sorted(packages.items()) if name in _CONDA_LIBRARIES
+        Library(
+            _CONDA_LIBRARIES[name],
+            package.version,
+            "conda",
+            f"{name} ({package.prefix})",
+            _major(package.version) if _CONDA_LIBRARIES[name] == "cuda-runtime" else None,
+        )
+        for name, package in sorted(packages.items())
+        if name in _CONDA_LIBRARIES
     ]
 
 

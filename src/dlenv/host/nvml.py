@@ -63,7 +63,7 @@ def _constant_names(nvml: Any, prefix: str) -> dict[int, str]:
     for name in sorted(dir(nvml)):
         value = getattr(nvml, name)
         if name.startswith(prefix) and isinstance(value, int) and value not in names:
-            names[value] = name[len(prefix):]
+            names[value] = name[len(prefix) :]
     return names
 
 
@@ -71,7 +71,7 @@ def brand_name(constant_suffix: str) -> str:
     """NVML brand constant suffix -> the brand word the NVIDIA container toolkit uses (tesla, nvidiartx, vws...)."""
     word = constant_suffix.lower()
     if word.startswith("nvidia_") and word != "nvidia_rtx":
-        word = word[len("nvidia_"):]
+        word = word[len("nvidia_") :]
     return word.replace("_", "")
 
 
@@ -80,9 +80,7 @@ class _Session:
 
     def __init__(self, nvml: Any) -> None:
         self.nvml = nvml
-        self.error_codes = {
-            getattr(nvml, name): code for name, code in _ERROR_CODES.items() if hasattr(nvml, name)
-        }
+        self.error_codes = {getattr(nvml, name): code for name, code in _ERROR_CODES.items() if hasattr(nvml, name)}
 
     def code_of(self, error: BaseException) -> str:
         return self.error_codes.get(getattr(error, "value", None), "nvml_error")
@@ -222,9 +220,9 @@ def probe_nvml(ctx: ProbeContext) -> NvmlResult:
     worker.start()
     worker.join(ctx.nvml_timeout_s)
     if worker.is_alive():
-        return NvmlResult(problems=[ProbeProblem(
-            "nvml_hung", f"NVML did not answer within {ctx.nvml_timeout_s:g} s", "nvml")])
+        return NvmlResult(
+            problems=[ProbeProblem("nvml_hung", f"NVML did not answer within {ctx.nvml_timeout_s:g} s", "nvml")]
+        )
     if outcome:
-        return NvmlResult(problems=[ProbeProblem(
-            "nvml_error", f"{type(outcome[0]).__name__}: {outcome[0]}", "nvml")])
+        return NvmlResult(problems=[ProbeProblem("nvml_error", f"{type(outcome[0]).__name__}: {outcome[0]}", "nvml")])
     return result

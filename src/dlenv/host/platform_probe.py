@@ -12,9 +12,20 @@ if TYPE_CHECKING:
 
 # Environment variables that decide which GPUs and CUDA libraries a process sees.
 RELEVANT_VARIABLES = (
-    "NVIDIA_VISIBLE_DEVICES", "CUDA_VISIBLE_DEVICES", "NVIDIA_DRIVER_CAPABILITIES", "NVIDIA_REQUIRE_CUDA",
-    "NVIDIA_DISABLE_REQUIRE", "LD_LIBRARY_PATH", "CUDA_HOME", "CUDA_PATH", "CONDA_PREFIX", "VIRTUAL_ENV",
-    "CONDA_OVERRIDE_CUDA", "UV_CUDA_DRIVER_VERSION", "TORCH_CUDA_ARCH_LIST", "CUDA_VERSION",
+    "NVIDIA_VISIBLE_DEVICES",
+    "CUDA_VISIBLE_DEVICES",
+    "NVIDIA_DRIVER_CAPABILITIES",
+    "NVIDIA_REQUIRE_CUDA",
+    "NVIDIA_DISABLE_REQUIRE",
+    "LD_LIBRARY_PATH",
+    "CUDA_HOME",
+    "CUDA_PATH",
+    "CONDA_PREFIX",
+    "VIRTUAL_ENV",
+    "CONDA_OVERRIDE_CUDA",
+    "UV_CUDA_DRIVER_VERSION",
+    "TORCH_CUDA_ARCH_LIST",
+    "CUDA_VERSION",
 )
 
 
@@ -40,8 +51,12 @@ def _container(ctx: ProbeContext) -> str | None:
     if ctx.path("/.dockerenv").exists():
         return "docker"
     cgroup = ctx.read_text("/proc/1/cgroup") or ""
-    for marker, kind in (("kubepods", "kubernetes"), ("docker", "docker"), ("libpod", "podman"),
-                         ("containerd", "containerd")):
+    for marker, kind in (
+        ("kubepods", "kubernetes"),
+        ("docker", "docker"),
+        ("libpod", "podman"),
+        ("containerd", "containerd"),
+    ):
         if marker in cgroup:
             return kind
     return None

@@ -16,9 +16,17 @@ _NVML_LIBRARY = re.compile(r"^libnvidia-ml\.so\.(\d+\.\d+(?:\.\d+)?)$")
 
 # Where distributions and the container toolkit put the driver's user-space libraries.
 _DRIVER_LIBRARY_DIRS = (
-    "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu",
-    "/usr/lib64", "/usr/lib", "/lib64", "/lib",
-    "/usr/local/nvidia/lib64", "/usr/local/nvidia/lib", "/usr/lib/wsl/lib",
+    "/usr/lib/x86_64-linux-gnu",
+    "/usr/lib/aarch64-linux-gnu",
+    "/lib/x86_64-linux-gnu",
+    "/lib/aarch64-linux-gnu",
+    "/usr/lib64",
+    "/usr/lib",
+    "/lib64",
+    "/lib",
+    "/usr/local/nvidia/lib64",
+    "/usr/local/nvidia/lib",
+    "/usr/lib/wsl/lib",
 )
 
 
@@ -70,11 +78,13 @@ def proc_gpus(ctx: ProbeContext) -> tuple[Gpu, ...]:
         except OSError:
             continue
         minor = fields.get("Device Minor", "")
-        gpus.append(Gpu(
-            index=int(minor) if minor.isdigit() else len(gpus),
-            name=fields.get("Model"),
-            uuid=fields.get("GPU UUID"),
-            pci_bus_id=fields.get("Bus Location") or directory.name,
-            source="procfs",
-        ))
+        gpus.append(
+            Gpu(
+                index=int(minor) if minor.isdigit() else len(gpus),
+                name=fields.get("Model"),
+                uuid=fields.get("GPU UUID"),
+                pci_bus_id=fields.get("Bus Location") or directory.name,
+                source="procfs",
+            )
+        )
     return tuple(sorted(gpus, key=lambda gpu: gpu.index))

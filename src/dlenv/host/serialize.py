@@ -45,8 +45,9 @@ class _Reader:
         self.path = path
 
     def fail(self, where: str, problem: str) -> InputError:
-        return InputError(problem, path=self.path, where=where,
-                          fix="write the file with `dlenv probe -o FILE`, or correct that field")
+        return InputError(
+            problem, path=self.path, where=where, fix="write the file with `dlenv probe -o FILE`, or correct that field"
+        )
 
     def value(self, hint: Any, data: Any, where: str) -> Any:
         origin = typing.get_origin(hint)
@@ -97,8 +98,12 @@ def host_from_dict(data: Any, path: str) -> HostFacts:
         raise reader.fail("", "a host file holds one JSON object")
     version = data.get("schema_version")
     if version != HOST_SCHEMA_VERSION:
-        raise InputError(f"schema_version {version!r} is not supported (this dlenv reads {HOST_SCHEMA_VERSION})",
-                         path=path, where="schema_version", fix="re-create the file with this dlenv's `dlenv probe`")
+        raise InputError(
+            f"schema_version {version!r} is not supported (this dlenv reads {HOST_SCHEMA_VERSION})",
+            path=path,
+            where="schema_version",
+            fix="re-create the file with this dlenv's `dlenv probe`",
+        )
     body = {key: value for key, value in data.items() if key != "schema_version"}
     environment = body.get("environment", {})
     if not isinstance(environment, dict) or not all(isinstance(v, str) for v in environment.values()):
@@ -112,11 +117,18 @@ def read_host_file(path: Path) -> HostFacts:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
-        raise InputError(f"cannot read host file: {error.strerror or error}", path=path,
-                         fix="pass an existing file written by `dlenv probe -o FILE`") from None
+        raise InputError(
+            f"cannot read host file: {error.strerror or error}",
+            path=path,
+            fix="pass an existing file written by `dlenv probe -o FILE`",
+        ) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        raise InputError(f"not valid JSON: {error.msg}", path=path, where=f"line {error.lineno}",
-                         fix="write the file with `dlenv probe -o FILE`") from None
+        raise InputError(
+            f"not valid JSON: {error.msg}",
+            path=path,
+            where=f"line {error.lineno}",
+            fix="write the file with `dlenv probe -o FILE`",
+        ) from None
     return host_from_dict(data, str(path))

@@ -34,23 +34,27 @@ def parse_smi_xml(text: str) -> tuple[Driver | None, tuple[Gpu, ...]]:
     except ElementTree.ParseError:
         return None, ()
     driver = Driver(
-        version=_field(root, "driver_version"), max_cuda=_field(root, "cuda_version"), source="nvidia-smi",
+        version=_field(root, "driver_version"),
+        max_cuda=_field(root, "cuda_version"),
+        source="nvidia-smi",
     )
     gpus = []
     for index, node in enumerate(root.findall("gpu")):
         brand = _field(node, "product_brand")
-        gpus.append(Gpu(
-            index=index,
-            name=_field(node, "product_name"),
-            uuid=_field(node, "uuid"),
-            architecture=_field(node, "product_architecture"),
-            memory_total_mib=_mebibytes(_field(node, "fb_memory_usage/total")),
-            brand=brand.lower().replace(" ", "") if brand else None,
-            pci_bus_id=_field(node, "pci/pci_bus_id"),
-            persistence_mode=_enabled(_field(node, "persistence_mode")),
-            mig_enabled=_enabled(_field(node, "mig_mode/current_mig")),
-            source="nvidia-smi",
-        ))
+        gpus.append(
+            Gpu(
+                index=index,
+                name=_field(node, "product_name"),
+                uuid=_field(node, "uuid"),
+                architecture=_field(node, "product_architecture"),
+                memory_total_mib=_mebibytes(_field(node, "fb_memory_usage/total")),
+                brand=brand.lower().replace(" ", "") if brand else None,
+                pci_bus_id=_field(node, "pci/pci_bus_id"),
+                persistence_mode=_enabled(_field(node, "persistence_mode")),
+                mig_enabled=_enabled(_field(node, "mig_mode/current_mig")),
+                source="nvidia-smi",
+            )
+        )
     return (driver if driver.version else None), tuple(gpus)
 
 
@@ -74,6 +78,7 @@ def probe_smi(ctx: ProbeContext) -> tuple[Driver | None, tuple[Gpu, ...]]:
     driver, gpus = parse_smi_xml(xml_text)
     # compute_cap is not a query field on old drivers (470): then the capability stays unknown.
     caps_text = ctx.run(
-        [str(executable), "--query-gpu=uuid,compute_cap", "--format=csv,noheader"], ctx.command_timeout_s)
+        [str(executable), "--query-gpu=uuid,compute_cap", "--format=csv,noheader"], ctx.command_timeout_s
+    )
     capabilities = parse_compute_capabilities(caps_text) if caps_text else {}
     return driver, tuple(replace(gpu, compute_capability=capabilities.get(gpu.uuid or "")) for gpu in gpus)

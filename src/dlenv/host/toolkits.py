@@ -141,8 +141,13 @@ def probe_toolkits(ctx: ProbeContext) -> tuple[CudaToolkit, ...]:
         version = read_toolkit_version(ctx, real)
         if version is None:
             continue
-        toolkits.append(CudaToolkit(
-            version=version[0], path=ctx.host_path(real), version_source=version[1],
-            found_via=tuple(found_via), compat_driver_version=_compat_driver_version(real),
-        ))
+        toolkits.append(
+            CudaToolkit(
+                version=version[0],
+                path=ctx.host_path(real),
+                version_source=version[1],
+                found_via=tuple(found_via),
+                compat_driver_version=_compat_driver_version(real),
+            )
+        )
     return tuple(_wrapped_nvcc(ctx, toolkits))

@@ -81,12 +81,30 @@ def _gpu_table(host: HostFacts) -> Table:
         name = gpu.name or "–"
         if gpu.error:
             name = f"{name} ({gpu.error})"
-        table.add_row(str(gpu.index), name, _cell(gpu.compute_capability), _cell(gpu.architecture), memory,
-                      _cell(gpu.brand), mig, _cell(gpu.pci_bus_id), _cell(gpu.persistence_mode))
+        table.add_row(
+            str(gpu.index),
+            name,
+            _cell(gpu.compute_capability),
+            _cell(gpu.architecture),
+            memory,
+            _cell(gpu.brand),
+            mig,
+            _cell(gpu.pci_bus_id),
+            _cell(gpu.persistence_mode),
+        )
         for mig_device in gpu.mig_devices:
             mig_memory = f"{mig_device.memory_total_mib / 1024:.0f} GiB" if mig_device.memory_total_mib else "–"
-            table.add_row(f"{gpu.index}/{mig_device.index}", f"  MIG {mig_device.name or ''}".rstrip(), "", "",
-                          mig_memory, "", "", "", "")
+            table.add_row(
+                f"{gpu.index}/{mig_device.index}",
+                f"  MIG {mig_device.name or ''}".rstrip(),
+                "",
+                "",
+                mig_memory,
+                "",
+                "",
+                "",
+                "",
+            )
     return table
 
 
@@ -106,8 +124,13 @@ def _sections(host: HostFacts) -> Iterable[tuple[str, Table]]:
     if host.frameworks:
         table = _table("Framework", "Version", "Build", "CUDA", "Origin")
         for framework in host.frameworks:
-            table.add_row(framework.name, framework.version, _cell(framework.local_version), _cell(framework.cuda),
-                          framework.origin)
+            table.add_row(
+                framework.name,
+                framework.version,
+                _cell(framework.local_version),
+                _cell(framework.cuda),
+                framework.origin,
+            )
         yield "Frameworks", table
     if host.environment:
         table = _table("Variable", "Value")
@@ -138,8 +161,11 @@ def render_doctor_text(console: Console, host: HostFacts, findings: list[Finding
     console.print(Text(f"dlenv doctor — {_origin(host)}", style="bold"))
     summary = _table("", "")
     summary.show_header = False
-    for label, value in [*_platform_lines(host), ("Driver", _driver_line(host)),
-                         ("GPUs", str(len(host.gpus)) if host.gpus else "none found")]:
+    for label, value in [
+        *_platform_lines(host),
+        ("Driver", _driver_line(host)),
+        ("GPUs", str(len(host.gpus)) if host.gpus else "none found"),
+    ]:
         summary.add_row(Text(label, style="bold"), value)
     console.print(summary)
     for title, table in _sections(host):

@@ -18,8 +18,17 @@ HEALTHY = HostFacts(
     platform=Platform(system="linux", arch="x86_64", python_version="3.12.3", os_name="Ubuntu 24.04.3 LTS"),
     driver=Driver(version="580.159.04", max_cuda="13.0"),
     gpus=(Gpu(index=0, name="NVIDIA H100 80GB HBM3", compute_capability="9.0", architecture="Hopper"),),
-    frameworks=(Framework(name="torch", version="2.11.0", origin="pip", location="/site", family="pytorch",
-                          local_version="cu130", cuda="13.0"),),
+    frameworks=(
+        Framework(
+            name="torch",
+            version="2.11.0",
+            origin="pip",
+            location="/site",
+            family="pytorch",
+            local_version="cu130",
+            cuda="13.0",
+        ),
+    ),
 )
 OLD_DRIVER = replace(HEALTHY, driver=Driver(version="470.82.01", max_cuda="11.4"))
 
@@ -27,8 +36,9 @@ OLD_DRIVER = replace(HEALTHY, driver=Driver(version="470.82.01", max_cuda="11.4"
 def dlenv(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     environment = {key: value for key, value in os.environ.items() if not key.startswith(("CONDA_OVERRIDE", "UV_"))}
     environment.update(env or {})
-    return subprocess.run([sys.executable, "-m", "dlenv", *args], capture_output=True, text=True, env=environment,
-                          timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "dlenv", *args], capture_output=True, text=True, env=environment, timeout=60, check=False
+    )
 
 
 def host_file(tmp_path: Path, host: HostFacts, name: str = "host.json") -> str:
@@ -56,12 +66,15 @@ def test_doctor_error_finding_exits_1_with_json(tmp_path: Path) -> None:
     assert report["host"]["driver"]["version"] == "470.82.01"
 
 
-@pytest.mark.parametrize(("args", "needle"), [
-    (["doctor", "--host", "{missing}"], "cannot read host file"),
-    (["doctor", "--host", "{bad}"], "not valid JSON"),
-    (["probe", "--driver", "five"], "--driver"),
-    (["doctor", "--python", "snake"], "--python"),
-])
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["doctor", "--host", "{missing}"], "cannot read host file"),
+        (["doctor", "--host", "{bad}"], "not valid JSON"),
+        (["probe", "--driver", "five"], "--driver"),
+        (["doctor", "--python", "snake"], "--python"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], needle: str) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("{")

@@ -28,8 +28,9 @@ HEALTHY = HostFacts(
 
 
 def torch(tag: str, cuda: str | None) -> Framework:
-    return Framework(name="torch", version="2.5.1", origin="pip", location="/site", family="pytorch",
-                     local_version=tag, cuda=cuda)
+    return Framework(
+        name="torch", version="2.5.1", origin="pip", location="/site", family="pytorch", local_version=tag, cuda=cuda
+    )
 
 
 def codes(host: HostFacts) -> list[str]:
@@ -40,14 +41,17 @@ def test_healthy_host_has_no_findings() -> None:
     assert codes(HEALTHY) == []
 
 
-@pytest.mark.parametrize(("tag", "cuda", "expected"), [
-    ("cu124", "12.4", []),
-    ("cu121", "12.1", []),
-    ("cu118", "11.8", []),
-    ("cpu", None, []),
-    ("cu126", "12.6", ["minor_version_compatibility"]),
-    ("cu130", "13.0", ["driver_too_old"]),
-])
+@pytest.mark.parametrize(
+    ("tag", "cuda", "expected"),
+    [
+        ("cu124", "12.4", []),
+        ("cu121", "12.1", []),
+        ("cu118", "11.8", []),
+        ("cpu", None, []),
+        ("cu126", "12.6", ["minor_version_compatibility"]),
+        ("cu130", "13.0", ["driver_too_old"]),
+    ],
+)
 def test_framework_cuda_against_the_driver(tag: str, cuda: str | None, expected: list[str]) -> None:
     assert codes(replace(HEALTHY, frameworks=(torch(tag, cuda),))) == expected
 
@@ -96,22 +100,27 @@ def test_library_shadowing_only_from_ld_library_path() -> None:
 
 def test_compat_on_geforce() -> None:
     geforce = Gpu(index=0, name="NVIDIA GeForce RTX 4090", compute_capability="8.9", brand="geforcertx")
-    toolkit = CudaToolkit("12.8.0", "/usr/local/cuda-12.8", "version.json", ("/usr/local/cuda-12.8",),
-                          compat_driver_version="570.86.10")
-    host = replace(HEALTHY, gpus=(geforce,), toolkits=(toolkit,),
-                   environment=(("LD_LIBRARY_PATH", "/usr/local/cuda-12.8/compat"),))
+    toolkit = CudaToolkit(
+        "12.8.0", "/usr/local/cuda-12.8", "version.json", ("/usr/local/cuda-12.8",), compat_driver_version="570.86.10"
+    )
+    host = replace(
+        HEALTHY, gpus=(geforce,), toolkits=(toolkit,), environment=(("LD_LIBRARY_PATH", "/usr/local/cuda-12.8/compat"),)
+    )
     assert "compat_on_unsupported_gpu" in codes(host)
 
 
-@pytest.mark.parametrize(("problem", "code", "severity"), [
-    ("nvml_driver_not_loaded", "driver_not_loaded", Severity.ERROR),
-    ("nvml_no_permission", "gpu_no_permission", Severity.ERROR),
-    ("nvml_not_supported", "nvml_not_supported", Severity.WARNING),
-    ("nvml_uninitialized", "nvml_uninitialized", Severity.ERROR),
-    ("nvml_hung", "driver_hung", Severity.ERROR),
-    ("nvml_bindings_missing", "nvml_bindings_missing", Severity.WARNING),
-    ("nvml_error", "nvml_error", Severity.ERROR),
-])
+@pytest.mark.parametrize(
+    ("problem", "code", "severity"),
+    [
+        ("nvml_driver_not_loaded", "driver_not_loaded", Severity.ERROR),
+        ("nvml_no_permission", "gpu_no_permission", Severity.ERROR),
+        ("nvml_not_supported", "nvml_not_supported", Severity.WARNING),
+        ("nvml_uninitialized", "nvml_uninitialized", Severity.ERROR),
+        ("nvml_hung", "driver_hung", Severity.ERROR),
+        ("nvml_bindings_missing", "nvml_bindings_missing", Severity.WARNING),
+        ("nvml_error", "nvml_error", Severity.ERROR),
+    ],
+)
 def test_probe_problems_become_findings(problem: str, code: str, severity: Severity) -> None:
     host = replace(HEALTHY, problems=(ProbeProblem(problem, "detail", "nvml"),))
     (finding,) = diagnose(host)

@@ -17,7 +17,9 @@ from dlenv.host.serialize import host_to_json, read_host_file
 
 class FakeKnowledge:
     products: ClassVar[dict[str, tuple[str, str, str]]] = {
-        "a100": ("A100", "8.0", "Ampere"), "rtx 4090": ("GeForce RTX 4090", "8.9", "Ada Lovelace")}
+        "a100": ("A100", "8.0", "Ampere"),
+        "rtx 4090": ("GeForce RTX 4090", "8.9", "Ada Lovelace"),
+    }
 
     def gpu_by_name(self, name: str) -> tuple[str, str, str | None] | None:
         return self.products.get(name.lower())
@@ -46,17 +48,23 @@ def test_flags_describe_a_host() -> None:
     assert host.driver is not None
     assert (host.driver.version, host.driver.max_cuda) == ("535.104.05", "12.2")
     assert [(gpu.compute_capability, gpu.architecture) for gpu in host.gpus] == [
-        ("8.0", "Ampere"), ("8.6", "Ampere"), ("9.0", "Hopper")]
+        ("8.0", "Ampere"),
+        ("8.6", "Ampere"),
+        ("9.0", "Hopper"),
+    ]
     assert host.platform.python_version == "3.10"
 
 
-@pytest.mark.parametrize(("spec", "where"), [
-    (HostSpec(driver="latest"), "--driver"),
-    (HostSpec(python="python3"), "--python"),
-    (HostSpec(system="beos"), "--os"),
-    (HostSpec(arch="mips"), "--arch"),
-    (HostSpec(gpus=("RTX 4099",)), "--gpu"),
-])
+@pytest.mark.parametrize(
+    ("spec", "where"),
+    [
+        (HostSpec(driver="latest"), "--driver"),
+        (HostSpec(python="python3"), "--python"),
+        (HostSpec(system="beos"), "--os"),
+        (HostSpec(arch="mips"), "--arch"),
+        (HostSpec(gpus=("RTX 4099",)), "--gpu"),
+    ],
+)
 def test_bad_flags_are_one_line_errors(spec: HostSpec, where: str) -> None:
     with pytest.raises(InputError) as raised:
         resolve(spec)
@@ -82,8 +90,11 @@ def test_bad_override_is_input_error() -> None:
 
 
 def _host() -> HostFacts:
-    return HostFacts(platform=Platform(system="linux", arch="x86_64", python_version="3.11.7"),
-                     gpus=(Gpu(index=0, name="Tesla T4", compute_capability="7.5"),), environment=(("A", "b"),))
+    return HostFacts(
+        platform=Platform(system="linux", arch="x86_64", python_version="3.11.7"),
+        gpus=(Gpu(index=0, name="Tesla T4", compute_capability="7.5"),),
+        environment=(("A", "b"),),
+    )
 
 
 def test_host_file_with_flag_corrections(tmp_path: Path) -> None:
@@ -96,13 +107,16 @@ def test_host_file_with_flag_corrections(tmp_path: Path) -> None:
     assert host.env("A") == "b"
 
 
-@pytest.mark.parametrize(("mutate", "where", "problem"), [
-    (lambda d: d.update(schema_version=99), "schema_version", "not supported"),
-    (lambda d: d["gpus"][0].update(compute_capability=7.5), "gpus[0].compute_capability", "expected str"),
-    (lambda d: d["gpus"][0].update(colour="green"), "gpus[0].colour", "unknown field"),
-    (lambda d: d.pop("platform"), "platform", "required field is missing"),
-    (lambda d: d.update(environment=["x"]), "environment", "expected an object"),
-])
+@pytest.mark.parametrize(
+    ("mutate", "where", "problem"),
+    [
+        (lambda d: d.update(schema_version=99), "schema_version", "not supported"),
+        (lambda d: d["gpus"][0].update(compute_capability=7.5), "gpus[0].compute_capability", "expected str"),
+        (lambda d: d["gpus"][0].update(colour="green"), "gpus[0].colour", "unknown field"),
+        (lambda d: d.pop("platform"), "platform", "required field is missing"),
+        (lambda d: d.update(environment=["x"]), "environment", "expected an object"),
+    ],
+)
 def test_malformed_host_files(tmp_path: Path, mutate, where: str, problem: str) -> None:  # type: ignore[no-untyped-def]
     data = json.loads(host_to_json(_host()))
     mutate(data)

@@ -20,11 +20,15 @@ def test_version_mismatch_names_both_versions(tmp_path: Path) -> None:
     ctx = h100_context(tmp_path, nvml=FakeNvml(init_error=pynvml.NVML_ERROR_LIB_RM_VERSION_MISMATCH))
     # After an upgrade without reboot: the library on disk is newer than the loaded module.
     (tmp_path / "lib/x86_64-linux-gnu/libnvidia-ml.so.580.159.04").rename(
-        tmp_path / "lib/x86_64-linux-gnu/libnvidia-ml.so.580.172.01")
+        tmp_path / "lib/x86_64-linux-gnu/libnvidia-ml.so.580.172.01"
+    )
     host = probe_host(ctx)
     assert host.driver is not None
     assert (host.driver.version, host.driver.source, host.driver.library_version) == (
-        "580.159.04", "procfs", "580.172.01")
+        "580.159.04",
+        "procfs",
+        "580.172.01",
+    )
     assert [gpu.name for gpu in host.gpus] == ["NVIDIA H100 80GB HBM3"]
     (finding,) = [finding for finding in diagnose(host) if finding.severity.value == "error"]
     assert finding.code == "driver_library_mismatch"
@@ -40,9 +44,13 @@ def test_library_missing_with_module_loaded(tmp_path: Path) -> None:
 
 def test_no_driver_at_all_is_a_warning_with_a_container_fix(tmp_path: Path) -> None:
     write(tmp_path, "/.dockerenv")
-    ctx = ProbeContext(env={"PATH": "/usr/bin"}, root=tmp_path, interpreter=INTERPRETER,
-                       nvml_loader=lambda: FakeNvml(init_error=pynvml.NVML_ERROR_LIBRARY_NOT_FOUND),
-                       run=lambda argv, timeout: None)
+    ctx = ProbeContext(
+        env={"PATH": "/usr/bin"},
+        root=tmp_path,
+        interpreter=INTERPRETER,
+        nvml_loader=lambda: FakeNvml(init_error=pynvml.NVML_ERROR_LIBRARY_NOT_FOUND),
+        run=lambda argv, timeout: None,
+    )
     host = probe_host(ctx)
     assert host.driver is None and host.gpus == ()
     (finding,) = diagnose(host)
@@ -62,14 +70,23 @@ def test_nvidia_smi_is_the_last_resort(tmp_path: Path) -> None:
             return "GPU-00000000-1111-2222-3333-444444444444, 9.0\n"
         return None
 
-    ctx = ProbeContext(env={"PATH": "/usr/bin"}, root=tmp_path, interpreter=INTERPRETER, run=run,
-                       nvml_loader=lambda: FakeNvml(init_error=pynvml.NVML_ERROR_UNKNOWN))
+    ctx = ProbeContext(
+        env={"PATH": "/usr/bin"},
+        root=tmp_path,
+        interpreter=INTERPRETER,
+        run=run,
+        nvml_loader=lambda: FakeNvml(init_error=pynvml.NVML_ERROR_UNKNOWN),
+    )
     host = probe_host(ctx)
     assert host.driver is not None
     assert (host.driver.version, host.driver.max_cuda, host.driver.source) == ("580.159.04", "13.0", "nvidia-smi")
     (gpu,) = host.gpus
     assert (gpu.compute_capability, gpu.architecture, gpu.memory_total_mib, gpu.mig_enabled) == (
-        "9.0", "Hopper", 81559, False)
+        "9.0",
+        "Hopper",
+        81559,
+        False,
+    )
 
 
 def test_smi_xml_garbage_is_ignored() -> None:

@@ -13,8 +13,13 @@ from tests.fakes import FakeDevice, FakeMig, FakeNvml, a100
 
 
 def context(nvml: FakeNvml, tmp_path: Path, timeout: float = 5.0) -> ProbeContext:
-    return ProbeContext(env={}, root=tmp_path, nvml_loader=lambda: nvml, nvml_timeout_s=timeout,
-                        interpreter=Interpreter("3.11.7", "CPython", "linux", "x86_64", "2.36"))
+    return ProbeContext(
+        env={},
+        root=tmp_path,
+        nvml_loader=lambda: nvml,
+        nvml_timeout_s=timeout,
+        interpreter=Interpreter("3.11.7", "CPython", "linux", "x86_64", "2.36"),
+    )
 
 
 def test_healthy_single_gpu(tmp_path: Path) -> None:
@@ -22,12 +27,23 @@ def test_healthy_single_gpu(tmp_path: Path) -> None:
     assert result.problems == []
     assert result.driver is not None
     assert (result.driver.version, result.driver.max_cuda, result.driver.nvml_version) == (
-        "580.159.04", "13.0", "13.580.159.04")
+        "580.159.04",
+        "13.0",
+        "13.580.159.04",
+    )
     (gpu,) = result.gpus
     assert (gpu.name, gpu.compute_capability, gpu.architecture, gpu.brand) == (
-        "NVIDIA H100 80GB HBM3", "9.0", "Hopper", "nvidia")
+        "NVIDIA H100 80GB HBM3",
+        "9.0",
+        "Hopper",
+        "nvidia",
+    )
     assert (gpu.memory_total_mib, gpu.pci_bus_id, gpu.persistence_mode, gpu.mig_enabled) == (
-        81559, "00000000:00:06.0", True, False)
+        81559,
+        "00000000:00:06.0",
+        True,
+        False,
+    )
 
 
 def test_eight_gpus_of_two_kinds(tmp_path: Path) -> None:
@@ -44,7 +60,9 @@ def test_mig_devices_are_listed(tmp_path: Path) -> None:
     (gpu,) = probe_nvml(context(FakeNvml(devices=[device]), tmp_path)).gpus
     assert gpu.mig_enabled is True
     assert [(mig.index, mig.uuid, mig.memory_total_mib) for mig in gpu.mig_devices] == [
-        (0, "MIG-0", 40960), (2, "MIG-1", 40960)]
+        (0, "MIG-0", 40960),
+        (2, "MIG-1", 40960),
+    ]
 
 
 def test_unsupported_queries_leave_fields_unknown(tmp_path: Path) -> None:
@@ -54,16 +72,19 @@ def test_unsupported_queries_leave_fields_unknown(tmp_path: Path) -> None:
     assert gpu.compute_capability == "9.0"
 
 
-@pytest.mark.parametrize(("error", "code"), [
-    (pynvml.NVML_ERROR_LIBRARY_NOT_FOUND, "nvml_library_not_found"),
-    (pynvml.NVML_ERROR_DRIVER_NOT_LOADED, "nvml_driver_not_loaded"),
-    (pynvml.NVML_ERROR_LIB_RM_VERSION_MISMATCH, "nvml_version_mismatch"),
-    (pynvml.NVML_ERROR_NO_PERMISSION, "nvml_no_permission"),
-    (pynvml.NVML_ERROR_GPU_IS_LOST, "nvml_gpu_lost"),
-    (pynvml.NVML_ERROR_NOT_SUPPORTED, "nvml_not_supported"),
-    (pynvml.NVML_ERROR_UNINITIALIZED, "nvml_uninitialized"),
-    (pynvml.NVML_ERROR_UNKNOWN, "nvml_error"),
-])
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (pynvml.NVML_ERROR_LIBRARY_NOT_FOUND, "nvml_library_not_found"),
+        (pynvml.NVML_ERROR_DRIVER_NOT_LOADED, "nvml_driver_not_loaded"),
+        (pynvml.NVML_ERROR_LIB_RM_VERSION_MISMATCH, "nvml_version_mismatch"),
+        (pynvml.NVML_ERROR_NO_PERMISSION, "nvml_no_permission"),
+        (pynvml.NVML_ERROR_GPU_IS_LOST, "nvml_gpu_lost"),
+        (pynvml.NVML_ERROR_NOT_SUPPORTED, "nvml_not_supported"),
+        (pynvml.NVML_ERROR_UNINITIALIZED, "nvml_uninitialized"),
+        (pynvml.NVML_ERROR_UNKNOWN, "nvml_error"),
+    ],
+)
 def test_init_failures_become_problems(tmp_path: Path, error: int, code: str) -> None:
     nvml = FakeNvml(init_error=error)
     result = probe_nvml(context(nvml, tmp_path))
@@ -113,9 +134,17 @@ def test_cuda_version_from_int(value: int, text: str) -> None:
     assert cuda_version_from_int(value) == text
 
 
-@pytest.mark.parametrize(("suffix", "word"), [
-    ("TESLA", "tesla"), ("NVIDIA_RTX", "nvidiartx"), ("NVIDIA_VAPPS", "vapps"), ("QUADRO_RTX", "quadrortx"),
-    ("NVIDIA_CLOUD_GAMING", "cloudgaming"), ("GEFORCE_RTX", "geforcertx"), ("NVIDIA", "nvidia"),
-])
+@pytest.mark.parametrize(
+    ("suffix", "word"),
+    [
+        ("TESLA", "tesla"),
+        ("NVIDIA_RTX", "nvidiartx"),
+        ("NVIDIA_VAPPS", "vapps"),
+        ("QUADRO_RTX", "quadrortx"),
+        ("NVIDIA_CLOUD_GAMING", "cloudgaming"),
+        ("GEFORCE_RTX", "geforcertx"),
+        ("NVIDIA", "nvidia"),
+    ],
+)
 def test_brand_names_follow_the_container_toolkit(suffix: str, word: str) -> None:
     assert brand_name(suffix) == word

@@ -22,7 +22,10 @@ def host(tmp_path: Path) -> HostFacts:
 def test_driver_and_gpu_agree_with_nvidia_smi(host: HostFacts) -> None:
     assert host.driver is not None
     assert (host.driver.version, host.driver.max_cuda, host.driver.kernel_module_version) == (
-        "580.159.04", "13.0", "580.159.04")
+        "580.159.04",
+        "13.0",
+        "580.159.04",
+    )
     (gpu,) = host.gpus
     smi = (H100 / "nvidia-smi-query.csv").read_text().splitlines()[1].split(", ")
     assert (gpu.name, host.driver.version, gpu.compute_capability) == (smi[0], smi[1], smi[2])
@@ -43,12 +46,19 @@ def test_frameworks_agree_with_what_torch_reports(host: HostFacts) -> None:
     torch = frameworks["torch"]
     assert f"{torch.version}+{torch.local_version}" == torch_report["torch"]
     assert torch.cuda == torch_report["cuda"]
-    assert "nvidia-cudnn-cu13==9.19.0.56; platform_system == \"Linux\"" in torch.cuda_requirements
+    assert 'nvidia-cudnn-cu13==9.19.0.56; platform_system == "Linux"' in torch.cuda_requirements
     assert frameworks["jax-cuda13-plugin"].local_version == "cuda13"
     assert frameworks["cupy-cuda13x"].version == "14.2.0"
     assert {name: f.family for name, f in frameworks.items()} == {
-        "torch": "pytorch", "torchvision": "pytorch", "torchaudio": "pytorch", "jax": "jax", "jaxlib": "jax",
-        "jax-cuda13-plugin": "jax", "jax-cuda13-pjrt": "jax", "cupy-cuda13x": "cupy"}
+        "torch": "pytorch",
+        "torchvision": "pytorch",
+        "torchaudio": "pytorch",
+        "jax": "jax",
+        "jaxlib": "jax",
+        "jax-cuda13-plugin": "jax",
+        "jax-cuda13-pjrt": "jax",
+        "cupy-cuda13x": "cupy",
+    }
 
 
 def test_libraries_pip_and_system(host: HostFacts) -> None:
@@ -62,8 +72,13 @@ def test_libraries_pip_and_system(host: HostFacts) -> None:
 
 def test_platform(host: HostFacts) -> None:
     assert (host.platform.os_name, host.platform.container, host.platform.glibc) == (
-        "Ubuntu 24.04.3 LTS", "docker", "2.39")
-    assert host.env("NVIDIA_REQUIRE_CUDA", ).startswith("cuda>=13.0 brand=unknown")  # type: ignore[union-attr]
+        "Ubuntu 24.04.3 LTS",
+        "docker",
+        "2.39",
+    )
+    assert host.env(
+        "NVIDIA_REQUIRE_CUDA",
+    ).startswith("cuda>=13.0 brand=unknown")  # type: ignore[union-attr]
 
 
 def test_doctor_finds_nothing_wrong(host: HostFacts) -> None:

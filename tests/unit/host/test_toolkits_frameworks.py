@@ -55,15 +55,21 @@ def _dist(site: Path, folder: str, metadata: str) -> None:
 def test_tensorflow_build_info_new_and_old_forms(tmp_path: Path) -> None:
     site = tmp_path / "site-packages"
     _dist(site, "tensorflow-2.15.1", "Name: tensorflow\nVersion: 2.15.1\n")
-    write(site, "tensorflow/python/platform/build_info.py",
-          "import collections\nbuild_info = collections.OrderedDict()\n"
-          "build_info = {'cuda_compute_capabilities': ['sm_50', 'sm_80', 'compute_90'], 'cuda_version': '12.2',"
-          " 'cudnn_version': '8', 'is_cuda_build': True, 'is_rocm_build': False}\n")
+    write(
+        site,
+        "tensorflow/python/platform/build_info.py",
+        "import collections\nbuild_info = collections.OrderedDict()\n"
+        "build_info = {'cuda_compute_capabilities': ['sm_50', 'sm_80', 'compute_90'], 'cuda_version': '12.2',"
+        " 'cudnn_version': '8', 'is_cuda_build': True, 'is_rocm_build': False}\n",
+    )
     (framework,) = probe_frameworks(installed_distributions([site]), {})
     assert (framework.cuda, framework.cudnn, framework.local_version) == ("12.2", "8", "cuda")
     assert framework.compute_capabilities == ("sm_50", "sm_80", "compute_90")
-    old = write(tmp_path, "old/build_info.py", "is_cuda_build = True\ncuda_version_number = '10.1'\n"
-                "cudnn_version_number = '7'\n")
+    old = write(
+        tmp_path,
+        "old/build_info.py",
+        "is_cuda_build = True\ncuda_version_number = '10.1'\ncudnn_version_number = '7'\n",
+    )
     assert read_tensorflow_build_info(old)["cuda_version_number"] == "10.1"
 
 
@@ -92,4 +98,7 @@ def test_conda_frameworks(tmp_path: Path) -> None:
     frameworks = {f.name: f for f in probe_frameworks({}, conda_packages(tmp_path / "env"))}
     assert set(frameworks) == {"pytorch", "cudf"}
     assert (frameworks["pytorch"].cuda, frameworks["pytorch"].cudnn, frameworks["pytorch"].origin) == (
-        "12.1", "9.1.0", "conda")
+        "12.1",
+        "9.1.0",
+        "conda",
+    )
