@@ -121,8 +121,8 @@ def framework_driver_findings(host: HostFacts) -> list[Finding]:
                 Finding(
                     "minor_version_compatibility",
                     Severity.WARNING,
-                    f"{label} is built for CUDA {needed}, newer than the driver's CUDA {max_cuda}: it runs through CUDA "
-                    "minor-version compatibility, where JIT compilation of newer PTX fails "
+                    f"{label} is built for CUDA {needed}, newer than the driver's CUDA {max_cuda}: it runs "
+                    "through CUDA minor-version compatibility, where JIT compilation of newer PTX fails "
                     "('the provided PTX was compiled with an unsupported toolchain').",
                     f"upgrade the driver to one that supports CUDA {needed} to remove the limitation",
                     framework.name,
