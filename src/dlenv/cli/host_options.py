@@ -47,7 +47,7 @@ ArchOption = Annotated[
 
 
 def _knowledge() -> GpuKnowledge:
-    from dlenv.matrix.knowledge import MatrixGpuKnowledge
+    from dlenv.compat.knowledge import MatrixGpuKnowledge
 
     return MatrixGpuKnowledge.load()
 

@@ -1,0 +1,70 @@
+"""A candidate: one build of one release of a framework, installed as one package, evaluated on one host."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from dlenv.versions import CudaVersion, parse_cuda
+
+if TYPE_CHECKING:
+    from dlenv.compat.cuda_facts import CudaFacts
+    from dlenv.host.model import HostFacts
+    from dlenv.matrix.model import FrameworkBuild, FrameworkRelease, Matrix
+
+
+@dataclass(frozen=True)
+class Candidate:
+    subject: str
+    package: str
+    release: FrameworkRelease
+    build: FrameworkBuild
+
+    @property
+    def label(self) -> str:
+        tag = self.build.build
+        return f"{self.package}=={self.release.version}" + (f"+{tag}" if _is_local_tag(self.subject, tag) else "")
+
+    @property
+    def cuda(self) -> CudaVersion | None:
+        """The CUDA version the build needs at least: what it was built with, or its range's minimum."""
+        if self.build.accelerator != "cuda":
+            return None
+        text = self.build.cuda or (self.build.cuda_range.min if self.build.cuda_range else None)
+        return parse_cuda(text) if text else None
+
+    @property
+    def python(self) -> tuple[str, ...]:
+        return self.build.python or self.release.python
+
+    def install_line(self, platform_key: str) -> str:
+        """The pip command that installs exactly this build on a host of `platform_key` (e.g. linux-x86_64)."""
+        requirement = f"{self.package}=={self.release.version}"
+        if platform_key in self.build.default_on or not self.build.index_url:
+            return f"pip install '{requirement}'"
+        if _is_local_tag(self.subject, self.build.build):
+            # PyTorch's own index serves every dependency torch needs, so it can be the only index.
+            return f"pip install '{requirement}+{self.build.build}' --index-url {self.build.index_url}"
+        return f"pip install '{requirement}' --extra-index-url {self.build.index_url}"
+
+
+def _is_local_tag(subject: str, build: str) -> bool:
+    """torch builds are selected by a local version tag (+cu121, +cpu, +rocm6.1); other families by name."""
+    return subject == "pytorch"
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    host: HostFacts
+    matrix: Matrix
+    cuda: CudaFacts
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def platform_key(self) -> str:
+        return f"{self.host.platform.system}-{self.host.platform.arch}"
+
+    @property
+    def python(self) -> str | None:
+        version = self.host.platform.python_version
+        return ".".join(version.split(".")[:2]) if version else None

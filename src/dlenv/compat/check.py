@@ -1,0 +1,215 @@
+"""`dlenv check`: each requirement against a host — the build it means, the problems, and what to pin instead.
+
+Meaning of a requirement: `torch==2.4.1+cu121` is that build; `torch==2.4.1` is the build a plain pip install gets
+from the default index on the host's platform; a range is compatible when some release and build in it works,
+and the report names the best one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from packaging.version import InvalidVersion, Version
+
+from dlenv.compat.candidate import Candidate, RuleContext
+from dlenv.compat.coinstall import coinstall_findings
+from dlenv.compat.cuda_facts import CudaFacts
+from dlenv.compat.evaluate import Evaluation, best, evaluate, rank
+from dlenv.host.model import Finding, Severity
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from dlenv.compat.requirements import RequirementInput
+    from dlenv.host.model import HostFacts
+    from dlenv.matrix.model import Framework, Matrix
+
+ALTERNATIVES = 3
+
+
+@dataclass(frozen=True)
+class RequirementResult:
+    requirement: RequirementInput
+    subject: str | None
+    evaluation: Evaluation | None
+    findings: tuple[Finding, ...]
+    alternatives: tuple[Evaluation, ...] = ()
+
+    @property
+    def status(self) -> str:
+        if self.subject is None:
+            return "unknown"
+        if any(finding.severity is Severity.ERROR for finding in self.findings):
+            return "incompatible"
+        if any(finding.severity is Severity.WARNING for finding in self.findings):
+            return "warning"
+        return "ok"
+
+    @property
+    def compatible(self) -> bool:
+        return self.status != "incompatible"
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    host: HostFacts
+    matrix_version: str | None
+    results: tuple[RequirementResult, ...]
+    conflicts: tuple[Finding, ...]
+
+    @property
+    def compatible(self) -> bool:
+        return all(result.compatible for result in self.results) and not any(
+            finding.severity is Severity.ERROR for finding in self.conflicts
+        )
+
+    @property
+    def has_warnings(self) -> bool:
+        findings = [f for result in self.results for f in result.findings] + list(self.conflicts)
+        return any(finding.severity is Severity.WARNING for finding in findings)
+
+
+def _version(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
+def candidates_for(framework: Framework, package: str) -> list[Candidate]:
+    """Every (release, build) of `framework` that installs `package`."""
+    found = []
+    for release in framework.releases:
+        for build in framework.builds_of(release.version):
+            if package in build.packages:
+                found.append(Candidate(framework.subject, package, release, build))
+    return found
+
+
+def _matches(requirement: RequirementInput, candidate: Candidate) -> bool:
+    version = candidate.release.version
+    if candidate.subject == "pytorch":
+        version = f"{version}+{candidate.build.build}"
+    return requirement.requirement.specifier.contains(version, prereleases=True) or (
+        # a pin without a local tag also matches 2.4.1+cu121 under PEP 440; other families have no tag
+        requirement.requirement.specifier.contains(candidate.release.version, prereleases=True)
+        and "+" not in str(requirement.requirement.specifier)
+    )
+
+
+def _nearest(framework: Framework, package: str, version: str) -> str:
+    wanted = _version(version.split("+", maxsplit=1)[0])
+    releases = sorted(
+        {c.release.version for c in candidates_for(framework, package)}, key=lambda v: _version(v) or Version("0")
+    )
+    if wanted is None or not releases:
+        return ", ".join(releases[-3:])
+    below = [r for r in releases if (_version(r) or Version("0")) < wanted][-2:]
+    above = [r for r in releases if (_version(r) or Version("0")) > wanted][:2]
+    return ", ".join(below + above)
+
+
+def _no_such_build(requirement: RequirementInput, framework: Framework, package: str) -> Finding:
+    exact = requirement.exact_version
+    if exact is not None:
+        release, _, tag = exact.partition("+")
+        builds = sorted({c.build.build for c in candidates_for(framework, package) if c.release.version == release})
+        if builds and tag:
+            return Finding(
+                "no_such_build",
+                Severity.ERROR,
+                f"{package} {release} has no build {tag!r}; its builds are {', '.join(builds)}.",
+                f"pin one of: {', '.join(f'{package}=={release}+{b}' for b in builds)}",
+                package,
+            )
+    return Finding(
+        "no_such_build",
+        Severity.ERROR,
+        f"No {package} release in the matrix matches {requirement.text!r}.",
+        f"nearest releases: {_nearest(framework, package, exact or '')}",
+        package,
+    )
+
+
+def _default_build(ctx: RuleContext, candidates: list[Candidate]) -> Candidate | None:
+    """The build a plain pin installs: the only one, or the one the default index serves for this platform."""
+    if len(candidates) == 1:
+        return candidates[0]
+    return next((c for c in candidates if ctx.platform_key in c.build.default_on), None)
+
+
+def _alternatives(
+    ctx: RuleContext, framework: Framework, package: str, failed: Evaluation | None
+) -> tuple[Evaluation, ...]:
+    evaluations = [evaluate(ctx, candidate) for candidate in candidates_for(framework, package)]
+    working = [e for e in evaluations if e.compatible and e.candidate.build.accelerator not in ("rocm", "xpu")]
+    same_release = failed.candidate.release.version if failed else None
+    # A GPU build that works beats a CPU one on a GPU host; then the smallest change (same release); then rank.
+    working.sort(
+        key=lambda e: (
+            rank(ctx, e)[1],
+            e.candidate.release.version == same_release,
+            rank(ctx, e),
+            e.candidate.build.build,
+        ),
+        reverse=True,
+    )
+    return tuple(working[:ALTERNATIVES])
+
+
+def check_requirement(ctx: RuleContext, requirement: RequirementInput) -> RequirementResult:
+    package = requirement.name.lower().replace("_", "-")
+    framework = ctx.matrix.framework_for_package(package)
+    if framework is None:
+        return RequirementResult(
+            requirement,
+            None,
+            None,
+            (
+                Finding(
+                    "not_in_matrix",
+                    Severity.INFO,
+                    f"{package} is not in the compatibility matrix; it was not checked.",
+                    "add it with a matrix overlay (docs/matrix.md) if it has GPU builds",
+                    package,
+                ),
+            ),
+        )
+    matching = [c for c in candidates_for(framework, package) if _matches(requirement, c)]
+    if not matching:
+        finding = _no_such_build(requirement, framework, package)
+        return RequirementResult(
+            requirement, framework.subject, None, (finding,), _alternatives(ctx, framework, package, None)
+        )
+    exact = requirement.exact_version
+    if exact is not None and "+" not in exact and len({c.release.version for c in matching}) == 1:
+        chosen = _default_build(ctx, matching)
+        if chosen is None:
+            finding = Finding(
+                "platform_unsupported",
+                Severity.ERROR,
+                f"{package}=={exact} has no build on the default index for {ctx.platform_key}.",
+                "pin a build from its own index (see alternatives) or use another platform",
+                package,
+            )
+            return RequirementResult(
+                requirement, framework.subject, None, (finding,), _alternatives(ctx, framework, package, None)
+            )
+        evaluation = evaluate(ctx, chosen)
+    else:
+        applicable = [c for c in matching if c.build.accelerator not in ("rocm", "xpu") or "+" in (exact or "")]
+        evaluation = best(ctx, [evaluate(ctx, c) for c in applicable]) or evaluate(ctx, matching[0])
+    alternatives = () if evaluation.compatible else _alternatives(ctx, framework, package, evaluation)
+    return RequirementResult(requirement, framework.subject, evaluation, evaluation.findings, alternatives)
+
+
+def rule_context(host: HostFacts, matrix: Matrix) -> RuleContext:
+    return RuleContext(host=host, matrix=matrix, cuda=CudaFacts(matrix))
+
+
+def check(host: HostFacts, matrix: Matrix, requirements: Sequence[RequirementInput]) -> CheckReport:
+    ctx = rule_context(host, matrix)
+    results = tuple(check_requirement(ctx, requirement) for requirement in requirements)
+    chosen = [result.evaluation.candidate for result in results if result.evaluation is not None]
+    return CheckReport(host, matrix.matrix_version, results, tuple(coinstall_findings(chosen)))

@@ -1,0 +1,129 @@
+"""Driver against a build's CUDA: the toolkit's own floor, minor-version compatibility, forward compatibility."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dlenv.compat.cuda_facts import floor_for
+from dlenv.host.model import Finding, Severity
+from dlenv.versions import parse_cuda, parse_driver
+
+if TYPE_CHECKING:
+    from dlenv.compat.candidate import Candidate, RuleContext
+
+_DATACENTER_BRANDS = {"tesla", "nvidia", "grid", "vcs", "vws", "vpc", "vapps"}
+
+
+def _segments(ctx: RuleContext) -> set[str]:
+    segments = set()
+    for gpu in ctx.host.gpus:
+        product = ctx.matrix.find_gpu(gpu.name) if gpu.name else None
+        if product is not None:
+            segments.add(product.segment)
+        elif gpu.brand in _DATACENTER_BRANDS:
+            segments.add("datacenter")
+    return segments
+
+
+def _forward_compat_package(ctx: RuleContext, candidate: Candidate, driver: str) -> str | None:
+    """The cuda-compat package that lets this driver run the build, where NVIDIA supports it on these GPUs."""
+    cuda = candidate.cuda
+    branch = driver.split(".", maxsplit=1)[0]
+    segments = _segments(ctx)
+    for row in ctx.matrix.cuda.forward_compat:
+        if parse_cuda(row.cuda) == cuda and branch in row.driver_branches and segments & set(row.segments):
+            return f"cuda-compat-{row.cuda.replace('.', '-')}"
+    return None
+
+
+def driver_rule(ctx: RuleContext, candidate: Candidate) -> list[Finding]:
+    cuda = candidate.cuda
+    if cuda is None:
+        return []
+    host = ctx.host
+    label = candidate.label
+    system = host.platform.system
+    driver = host.driver.version if host.driver else None
+    max_cuda_text = host.driver.max_cuda if host.driver else None
+    if driver is None and max_cuda_text is None:
+        severity = Severity.ERROR if host.gpus else Severity.WARNING
+        return [
+            Finding(
+                "no_driver",
+                severity,
+                f"{label} is a CUDA {cuda} build, but the host has no NVIDIA driver: CUDA cannot initialise, only CPU "
+                "code paths run.",
+                f"install an NVIDIA driver that supports CUDA {cuda}, or use a CPU build",
+                candidate.package,
+            )
+        ]
+    build_floor = floor_for(candidate.build.min_driver, system)
+    floor = build_floor or ctx.cuda.toolkit_min_driver(cuda, system) if cuda.minor is not None else build_floor
+    minor_floor = ctx.cuda.minor_compat_min_driver(cuda.major, system)
+    if candidate.build.cuda_range is not None and not build_floor:
+        floor = minor_floor  # built to run on any driver of the major line
+    if driver is not None and floor is not None:
+        return _against_floor(ctx, candidate, driver, floor, minor_floor)
+    max_cuda = parse_cuda(max_cuda_text) if max_cuda_text else ctx.cuda.max_cuda_for_driver(driver or "", system)
+    if max_cuda is None:
+        return [
+            Finding(
+                "driver_unknown",
+                Severity.INFO,
+                f"No driver floor is known for CUDA {cuda}; {label} was not checked against the driver.",
+                None,
+                candidate.package,
+            )
+        ]
+    if cuda.major < max_cuda.major or (cuda.major == max_cuda.major and (cuda.minor or 0) <= (max_cuda.minor or 0)):
+        return []
+    if cuda.major == max_cuda.major:
+        return [_minor_compat(candidate, f"CUDA {max_cuda}")]
+    return [_too_old(candidate, f"supports CUDA {max_cuda} at most", None)]
+
+
+def _against_floor(
+    ctx: RuleContext, candidate: Candidate, driver: str, floor: str, minor_floor: str | None
+) -> list[Finding]:
+    parsed = parse_driver(driver)
+    if parsed is None or parsed >= (parse_driver(floor) or ()):
+        return []
+    if minor_floor and parsed >= (parse_driver(minor_floor) or ()):
+        return [_minor_compat(candidate, f"driver {driver} (below {floor}, the CUDA {candidate.cuda} toolkit's own)")]
+    compat = _forward_compat_package(ctx, candidate, driver)
+    if compat is not None:
+        return [
+            Finding(
+                "forward_compat_required",
+                Severity.WARNING,
+                f"{candidate.label} needs driver ≥ {floor}; driver {driver} runs it only with NVIDIA's forward-"
+                f"compatibility package {compat}, which this data-center GPU supports.",
+                f"install {compat} (or use an image that carries it), or upgrade the driver to ≥ {floor}",
+                candidate.package,
+            )
+        ]
+    return [_too_old(candidate, f"is {driver}", floor)]
+
+
+def _minor_compat(candidate: Candidate, have: str) -> Finding:
+    return Finding(
+        "minor_version_compat",
+        Severity.WARNING,
+        f"{candidate.label} (CUDA {candidate.cuda}) runs on {have} only through CUDA minor-version compatibility: "
+        "PTX that is newer than the driver cannot be JIT-compiled ('the provided PTX was compiled with an "
+        "unsupported toolchain').",
+        "upgrade the driver to the CUDA toolkit's own minimum to lift the limitation",
+        candidate.package,
+    )
+
+
+def _too_old(candidate: Candidate, have: str, floor: str | None) -> Finding:
+    need = f"driver ≥ {floor}" if floor else f"a driver that supports CUDA {candidate.cuda}"
+    return Finding(
+        "driver_too_old",
+        Severity.ERROR,
+        f"{candidate.label} needs {need}; the host's driver {have} ('CUDA driver version is insufficient for CUDA "
+        "runtime version').",
+        f"upgrade the driver{f' to ≥ {floor}' if floor else ''}, or choose a build for an older CUDA",
+        candidate.package,
+    )

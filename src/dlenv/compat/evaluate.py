@@ -1,0 +1,92 @@
+"""Evaluate candidates on a host: every rule, then the ranking that picks the best candidate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from packaging.version import InvalidVersion, Version
+
+from dlenv.compat.cuda_rules import driver_rule
+from dlenv.compat.gpu_rules import gpu_rule
+from dlenv.compat.platform_rules import platform_rule, python_rule, tensorflow_libraries_rule
+from dlenv.host.model import Finding, Severity
+
+if TYPE_CHECKING:
+    from dlenv.compat.candidate import Candidate, RuleContext
+
+RULES = (platform_rule, python_rule, driver_rule, gpu_rule, tensorflow_libraries_rule)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    candidate: Candidate
+    findings: tuple[Finding, ...]
+
+    @property
+    def compatible(self) -> bool:
+        return not any(finding.severity is Severity.ERROR for finding in self.findings)
+
+    @property
+    def clean(self) -> bool:
+        return not any(finding.severity in (Severity.ERROR, Severity.WARNING) for finding in self.findings)
+
+    def has(self, code: str) -> bool:
+        return any(finding.code == code for finding in self.findings)
+
+
+def evaluate(ctx: RuleContext, candidate: Candidate) -> Evaluation:
+    findings = [finding for rule in RULES for finding in rule(ctx, candidate)]
+    accelerator = candidate.build.accelerator
+    if accelerator in ("rocm", "xpu"):
+        findings.append(
+            Finding(
+                "accelerator_unsupported",
+                Severity.ERROR,
+                f"{candidate.label} is a {accelerator.upper()} build; it needs an AMD (ROCm) or Intel (XPU) GPU, and "
+                "dlenv checks NVIDIA hosts.",
+                "choose a CUDA or CPU build",
+                candidate.package,
+            )
+        )
+    codes = {finding.code for finding in findings}
+    if {"gpu_arch_ptx_only", "minor_version_compat"} <= codes:
+        # PTX JIT needs the driver of the PTX's own toolkit: under minor-version compatibility it fails outright.
+        findings.append(
+            Finding(
+                "ptx_jit_unavailable",
+                Severity.ERROR,
+                f"{candidate.label} reaches this GPU only through PTX JIT, which fails under CUDA minor-version "
+                "compatibility ('the provided PTX was compiled with an unsupported toolchain').",
+                "upgrade the driver to the build's CUDA toolkit minimum, or choose a build with SASS for this GPU",
+                candidate.package,
+            )
+        )
+    return Evaluation(candidate, tuple(findings))
+
+
+def _version(text: str) -> Version:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return Version("0")
+
+
+def rank(ctx: RuleContext, evaluation: Evaluation) -> tuple[bool, bool, Version, bool, tuple[int, int]]:
+    """Higher is better: compatible, a GPU build on a GPU host (a CPU build elsewhere), newest release, no
+    warnings (the driver runs the CUDA natively), newest CUDA."""
+    candidate = evaluation.candidate
+    wants_gpu = bool(ctx.host.gpus) or bool(ctx.host.driver and ctx.host.driver.version)
+    cuda = candidate.cuda
+    return (
+        evaluation.compatible,
+        (candidate.build.accelerator == "cuda") == wants_gpu,
+        _version(candidate.release.version),
+        evaluation.clean,
+        (cuda.major, cuda.minor or 0) if cuda else (0, 0),
+    )
+
+
+def best(ctx: RuleContext, evaluations: list[Evaluation]) -> Evaluation | None:
+    # Ties after the rank fall to the build name, so the answer is deterministic.
+    return max(evaluations, key=lambda e: (rank(ctx, e), e.candidate.build.build), default=None)

@@ -1,0 +1,142 @@
+"""GPUs against a build: SASS for the GPU's compute capability, else PTX to JIT, else no kernel image.
+
+CUDA binary compatibility: SASS for sm_X.y runs on X.z for z >= y (same major); an 'a' (architecture-specific)
+target runs only on exactly X.y, an 'f' (family) target on the same major; PTX for compute_X.y is JIT-compiled for
+any GPU of capability >= X.y.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from dlenv.host.model import Finding, Gpu, Severity
+from dlenv.versions import driver_branch
+
+if TYPE_CHECKING:
+    from dlenv.compat.candidate import Candidate, RuleContext
+
+
+@dataclass(frozen=True, order=True)
+class Capability:
+    major: int
+    minor: int
+    suffix: str = ""
+
+    @classmethod
+    def parse(cls, text: str) -> Capability | None:
+        value = text.strip().lower().removeprefix("sm_").removeprefix("compute_")
+        suffix = value[-1] if value[-1:] in ("a", "f") else ""
+        core = value[:-1] if suffix else value
+        major, sep, minor = core.partition(".")
+        if not sep or not major.isdigit() or not minor.isdigit():
+            return None
+        return cls(int(major), int(minor), suffix)
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}{self.suffix}"
+
+
+def sass_runs_on(target: Capability, gpu: Capability) -> bool:
+    if target.suffix == "a":
+        return (target.major, target.minor) == (gpu.major, gpu.minor)
+    return target.major == gpu.major and target.minor <= gpu.minor
+
+
+def ptx_runs_on(target: Capability, gpu: Capability) -> bool:
+    if target.suffix == "a":
+        return (target.major, target.minor) == (gpu.major, gpu.minor)
+    if target.suffix == "f":
+        return target.major == gpu.major and target.minor <= gpu.minor
+    return (target.major, target.minor) <= (gpu.major, gpu.minor)
+
+
+def coverage(candidate: Candidate, gpu: Capability) -> str | None:
+    """'sass', 'ptx' or 'none' for a build whose targets are known; None when they are not."""
+    sass = [c for text in candidate.build.sass if (c := Capability.parse(text))]
+    ptx = [c for text in candidate.build.ptx if (c := Capability.parse(text))]
+    if not sass and not ptx:
+        return None
+    if any(sass_runs_on(target, gpu) for target in sass):
+        return "sass"
+    if any(ptx_runs_on(target, gpu) for target in ptx):
+        return "ptx"
+    return "none"
+
+
+def _name(gpu: Gpu) -> str:
+    return f"GPU {gpu.index} ({gpu.name or 'compute capability ' + str(gpu.compute_capability)})"
+
+
+def _targets(candidate: Candidate) -> str:
+    sass = ", ".join(candidate.build.sass) or "none"
+    ptx = ", ".join(candidate.build.ptx) or "none"
+    return f"SASS {sass}; PTX {ptx}"
+
+
+def gpu_rule(ctx: RuleContext, candidate: Candidate) -> list[Finding]:
+    if candidate.build.accelerator != "cuda":
+        return []
+    findings: list[Finding] = []
+    for gpu in ctx.host.gpus:
+        capability = Capability.parse(gpu.compute_capability) if gpu.compute_capability else None
+        if capability is None:
+            continue
+        findings += _architecture_dropped_by_driver(ctx, gpu, candidate)
+        minimum = Capability.parse(candidate.build.min_compute_capability or "")
+        if minimum is not None and (capability.major, capability.minor) < (minimum.major, minimum.minor):
+            findings.append(
+                Finding(
+                    "gpu_arch_unsupported",
+                    Severity.ERROR,
+                    f"{candidate.label} needs compute capability ≥ {minimum}; {_name(gpu)} has {capability}.",
+                    "use a GPU of that generation or newer, or an older release that still supports this GPU",
+                    candidate.package,
+                )
+            )
+            continue
+        covered = coverage(candidate, capability)
+        if covered == "ptx":
+            findings.append(
+                Finding(
+                    "gpu_arch_ptx_only",
+                    Severity.WARNING,
+                    f"{candidate.label} has no SASS for {_name(gpu)} (compute capability {capability}); its kernels "
+                    "are JIT-compiled from PTX at first use (a slow first start, impossible under CUDA "
+                    f"minor-version compatibility). Targets: {_targets(candidate)}.",
+                    "prefer a build whose SASS covers this GPU",
+                    candidate.package,
+                )
+            )
+        elif covered == "none":
+            findings.append(
+                Finding(
+                    "gpu_arch_unsupported",
+                    Severity.ERROR,
+                    f"{candidate.label} has no kernel image for {_name(gpu)} (compute capability {capability}): CUDA "
+                    f"fails with 'no kernel image is available for execution on the device'. Targets: "
+                    f"{_targets(candidate)}.",
+                    "choose a build whose SASS or PTX covers this GPU",
+                    candidate.package,
+                )
+            )
+    return findings
+
+
+def _architecture_dropped_by_driver(ctx: RuleContext, gpu: Gpu, candidate: Candidate) -> list[Finding]:
+    architecture = ctx.matrix.architecture_of(gpu.compute_capability or "")
+    driver = ctx.host.driver.version if ctx.host.driver else None
+    branch = driver_branch(driver) if driver else None
+    last = int(architecture.last_driver_branch) if architecture and architecture.last_driver_branch else None
+    if architecture is None or last is None or branch is None or branch <= last:
+        return []
+    return [
+        Finding(
+            "gpu_unsupported_by_driver",
+            Severity.ERROR,
+            f"{_name(gpu)} is a {architecture.name} GPU, whose last supporting driver branch is {last}; driver "
+            f"{driver} does not support it.",
+            f"stay on the {last} driver branch, with builds whose CUDA that branch supports",
+            candidate.package,
+        )
+    ]

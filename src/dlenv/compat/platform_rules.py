@@ -1,0 +1,93 @@
+"""Python version, operating system and CPU architecture, glibc (manylinux) and TensorFlow's cuDNN."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dlenv.host.model import Finding, Severity
+
+if TYPE_CHECKING:
+    from dlenv.compat.candidate import Candidate, RuleContext
+
+
+def _python_key(version: str) -> tuple[int, int]:
+    major, _, minor = version.rstrip("t").partition(".")
+    return int(major), int(minor or 0)
+
+
+def python_rule(ctx: RuleContext, candidate: Candidate) -> list[Finding]:
+    python = ctx.python
+    supported = candidate.python
+    if python is None or not supported or python in supported:
+        return []
+    listed = sorted((p for p in supported if not p.endswith("t")), key=_python_key)
+    nearest = listed[-1] if _python_key(python) > _python_key(listed[-1]) else listed[0]
+    return [
+        Finding(
+            "python_unsupported",
+            Severity.ERROR,
+            f"{candidate.label} supports Python {', '.join(listed)}; the host has Python {python}.",
+            f"use Python {nearest}, or a release that supports Python {python}",
+            candidate.package,
+        )
+    ]
+
+
+def _glibc_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split(".") if part.isdigit())
+
+
+def platform_rule(ctx: RuleContext, candidate: Candidate) -> list[Finding]:
+    platforms = candidate.build.platforms
+    if platforms and ctx.platform_key not in platforms:
+        return [
+            Finding(
+                "platform_unsupported",
+                Severity.ERROR,
+                f"{candidate.label} is published for {', '.join(platforms)}, not {ctx.platform_key}.",
+                "choose a build published for this platform",
+                candidate.package,
+            )
+        ]
+    glibc = ctx.host.platform.glibc
+    needed = candidate.build.glibc
+    if ctx.host.platform.system == "linux" and glibc and needed and _glibc_key(glibc) < _glibc_key(needed):
+        return [
+            Finding(
+                "platform_unsupported",
+                Severity.ERROR,
+                f"{candidate.label}'s Linux wheels need glibc ≥ {needed} (manylinux_{needed.replace('.', '_')}); the "
+                f"host has glibc {glibc}.",
+                "use a newer OS or container base image, or an older release built for an older manylinux",
+                candidate.package,
+            )
+        ]
+    return []
+
+
+def tensorflow_libraries_rule(ctx: RuleContext, candidate: Candidate) -> list[Finding]:
+    """TensorFlow loads CUDA and cuDNN of the majors it was built with from the system or from the and-cuda wheels."""
+    build = candidate.build
+    if candidate.subject != "tensorflow" or build.accelerator != "cuda" or not build.cudnn:
+        return []
+    if ctx.host.origin != "probe":
+        return []  # a described host does not say which libraries it has
+    major = build.cudnn.split(".")[0]
+    if any(lib.name == "cudnn" and lib.version.split(".")[0] == major for lib in ctx.host.libraries):
+        return []
+    and_cuda = build.extras.get("and-cuda")
+    fix = (
+        f"pip install 'tensorflow[and-cuda]=={candidate.release.version}'"
+        if and_cuda
+        else f"install cuDNN {major} and the CUDA {build.cuda} libraries"
+    )
+    return [
+        Finding(
+            "cudnn_missing",
+            Severity.WARNING,
+            f"{candidate.label} was built with CUDA {build.cuda} and cuDNN {build.cudnn}, and no cuDNN {major} was "
+            "found on this host: TensorFlow will skip the GPU ('Cannot dlopen some GPU libraries').",
+            fix,
+            candidate.package,
+        )
+    ]

@@ -1,0 +1,152 @@
+"""`dlenv resolve`: the newest mutually compatible builds of several frameworks for a host.
+
+Each target is ranked on its own (compatible, newest release, a GPU build on a GPU host, no warnings, newest CUDA),
+then a bounded backtracking search picks the first combination, in that order, with no co-installation error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from packaging.version import InvalidVersion, Version
+
+from dlenv.compat.check import candidates_for, rule_context
+from dlenv.compat.coinstall import coinstall_findings
+from dlenv.compat.evaluate import Evaluation, evaluate, rank
+from dlenv.errors import InputError
+from dlenv.host.model import Finding, Severity
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from dlenv.compat.candidate import RuleContext
+    from dlenv.compat.requirements import RequirementInput
+    from dlenv.host.model import HostFacts
+    from dlenv.matrix.model import Matrix
+
+SEARCH_LIMIT = 20_000
+
+
+@dataclass(frozen=True)
+class Rejection:
+    release: str
+    reasons: tuple[Finding, ...]
+
+
+@dataclass(frozen=True)
+class TargetResolution:
+    requirement: RequirementInput
+    chosen: Evaluation | None
+    rejected_newer: tuple[Rejection, ...]
+
+
+@dataclass(frozen=True)
+class Resolution:
+    host: HostFacts
+    matrix_version: str | None
+    targets: tuple[TargetResolution, ...]
+    conflicts: tuple[Finding, ...]
+
+    @property
+    def resolved(self) -> bool:
+        return all(target.chosen is not None for target in self.targets) and not any(
+            finding.severity is Severity.ERROR for finding in self.conflicts
+        )
+
+
+def _version(text: str) -> Version:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return Version("0")
+
+
+def _ranked(ctx: RuleContext, requirement: RequirementInput) -> list[Evaluation]:
+    package = requirement.name.lower().replace("_", "-")
+    framework = ctx.matrix.framework_for_package(package)
+    if framework is None:
+        raise InputError(
+            f"{package} is not in the compatibility matrix",
+            where=requirement.origin,
+            fix="name a framework package such as torch, tensorflow, jax, cupy-cuda12x or cudf-cu12",
+        )
+    specifier = requirement.requirement.specifier
+    evaluations = [
+        evaluate(ctx, candidate)
+        for candidate in candidates_for(framework, package)
+        if candidate.build.accelerator in ("cuda", "cpu")
+        and specifier.contains(candidate.release.version, prereleases=False)
+    ]
+    return sorted(evaluations, key=lambda e: (rank(ctx, e), e.candidate.build.build), reverse=True)
+
+
+def _rejections(ctx: RuleContext, ranked: list[Evaluation], chosen: Evaluation | None) -> tuple[Rejection, ...]:
+    """For each release newer than the chosen one: why its best build of the wanted kind was not taken."""
+    floor = _version(chosen.candidate.release.version) if chosen else Version("0")
+    per_release: dict[str, list[Evaluation]] = {}
+    for evaluation in ranked:
+        per_release.setdefault(evaluation.candidate.release.version, []).append(evaluation)
+    rejections = []
+    for release, evaluations in sorted(per_release.items(), key=lambda item: _version(item[0]), reverse=True):
+        if _version(release) <= floor:
+            break
+        # On a GPU host a CPU build "works" but is not what was asked for: explain the GPU builds.
+        wanted = [e for e in evaluations if rank(ctx, e)[1]] or evaluations
+        best_of_release = max(wanted, key=lambda e: rank(ctx, e))
+        errors = tuple(f for f in best_of_release.findings if f.severity is Severity.ERROR)
+        rejections.append(
+            Rejection(
+                release,
+                errors
+                or (
+                    Finding(
+                        "conflict",
+                        Severity.ERROR,
+                        f"{best_of_release.candidate.label} conflicts with the other frameworks chosen.",
+                        None,
+                        best_of_release.candidate.package,
+                    ),
+                ),
+            )
+        )
+    return tuple(rejections)
+
+
+def _search(options: list[list[Evaluation]]) -> list[Evaluation] | None:
+    budget = [SEARCH_LIMIT]
+
+    def extend(chosen: list[Evaluation]) -> list[Evaluation] | None:
+        if len(chosen) == len(options):
+            return chosen
+        for option in options[len(chosen)]:
+            budget[0] -= 1
+            if budget[0] < 0:
+                return None
+            findings = coinstall_findings([e.candidate for e in [*chosen, option]])
+            if any(finding.severity is Severity.ERROR for finding in findings):
+                continue
+            found = extend([*chosen, option])
+            if found is not None:
+                return found
+        return None
+
+    return extend([])
+
+
+def resolve(host: HostFacts, matrix: Matrix, requirements: Sequence[RequirementInput]) -> Resolution:
+    ctx = rule_context(host, matrix)
+    ranked = [_ranked(ctx, requirement) for requirement in requirements]
+    options = [[e for e in evaluations if e.compatible] for evaluations in ranked]
+    combination = _search(options)
+    if combination is None:
+        # No joint answer: give each target its own best, and report the conflicts between them.
+        combination_or_partial = [evaluations[0] if evaluations else None for evaluations in options]
+    else:
+        combination_or_partial = list(combination)
+    targets = tuple(
+        TargetResolution(requirement, chosen, _rejections(ctx, ranked_list, chosen))
+        for requirement, chosen, ranked_list in zip(requirements, combination_or_partial, ranked, strict=True)
+    )
+    chosen_candidates = [t.chosen.candidate for t in targets if t.chosen is not None]
+    return Resolution(host, matrix.matrix_version, targets, tuple(coinstall_findings(chosen_candidates)))
