@@ -1,0 +1,148 @@
+"""`dlenv matrix show|validate|stats|diff`: look into the compatibility matrix and check matrix files."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    help="Inspect, validate and compare the compatibility matrix (shipped data plus any --matrix overlay).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+class MatrixFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+FormatOption = Annotated[MatrixFormat, typer.Option("--format", "-f", help="Output format.")]
+MatrixDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--matrix",
+        envvar="DLENV_MATRIX",
+        help="A directory of matrix YAML files layered over the shipped matrix (in-house packages, corrections).",
+    ),
+]
+
+
+@app.command()
+def show(
+    query: Annotated[
+        str, typer.Argument(metavar="NAME[==VERSION]", help="pytorch, torch==2.4.1, cuda==12.4, 'RTX 4090'.")
+    ],
+    output_format: FormatOption = MatrixFormat.text,
+    matrix_dir: MatrixDirOption = None,
+) -> None:
+    """Show a framework's releases or one release's builds, CUDA toolkits, GPU architectures, a GPU, or images."""
+    from dlenv.matrix.load import load_matrix
+    from dlenv.matrix.queries import show as show_query
+
+    result = show_query(load_matrix(matrix_dir), query)
+    if output_format is MatrixFormat.json:
+        from dlenv.render.matrix import to_json
+
+        sys.stdout.write(to_json("show", result))
+        return
+    from dlenv.render.console import make_console
+    from dlenv.render.matrix import render_show
+
+    render_show(make_console(), result)
+
+
+@app.command()
+def validate(
+    directory: Annotated[
+        Path | None,
+        typer.Argument(help="Matrix files to check (default: the --matrix overlay, else the source tree's matrices/)."),
+    ] = None,
+    standalone: Annotated[
+        bool, typer.Option("--standalone", help="Check DIRECTORY on its own, not layered over the shipped matrix.")
+    ] = False,
+    output_format: FormatOption = MatrixFormat.text,
+    matrix_dir: MatrixDirOption = None,
+) -> None:
+    """Check matrix YAML files (schema and invariants); print every problem in one line each; exit 2 if any."""
+    from dlenv.matrix.schemas import source_matrix_dir
+    from dlenv.matrix.validate import ValidationReport, validate_directory, validate_documents
+
+    target = directory if directory is not None else matrix_dir
+    report: ValidationReport
+    if target is not None and not standalone:
+        from dlenv.matrix.load import validate_overlay
+
+        report = validate_overlay(target)
+    elif target is not None:
+        report = validate_directory(target)
+    elif source_matrix_dir() is not None:
+        source = source_matrix_dir()
+        assert source is not None
+        report = validate_directory(source)
+    else:  # an installed dlenv without its sources: re-check the shipped data
+        from dlenv.matrix.load import load_compiled
+
+        compiled = load_compiled()
+        files = compiled.get("files", {})
+        documents = [(f"matrices/{files.get(s, [s + '.yaml'])[0]}", doc) for s, doc in compiled["subjects"].items()]
+        report = validate_documents(documents, schemas=compiled["schemas"])
+    if output_format is MatrixFormat.json:
+        from dlenv.render.matrix import validation_to_json
+
+        sys.stdout.write(validation_to_json(report.files, report.problems))
+    else:
+        for problem in report.problems:
+            sys.stderr.write(f"{problem}\n")
+        if report.ok:
+            sys.stderr.write(f"matrix OK: {len(report.files)} file(s) checked\n")
+    if not report.ok:
+        from dlenv.errors import EXIT_BAD_INPUT
+
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+
+@app.command()
+def stats(output_format: FormatOption = MatrixFormat.text, matrix_dir: MatrixDirOption = None) -> None:
+    """Rows per subject, the newest release of each framework, and how old the data is."""
+    from dlenv.matrix.load import load_matrix
+    from dlenv.matrix.queries import stats as compute_stats
+
+    value = compute_stats(load_matrix(matrix_dir))
+    if output_format is MatrixFormat.json:
+        from dlenv.render.matrix import to_json
+
+        sys.stdout.write(to_json("stats", value))
+        return
+    from dlenv.render.console import make_console
+    from dlenv.render.matrix import render_stats
+
+    render_stats(make_console(), value)
+
+
+@app.command()
+def diff(
+    old: Annotated[Path, typer.Argument(help="The older matrix: a directory of YAML files or a matrix.json.")],
+    new: Annotated[Path, typer.Argument(help="The newer matrix: a directory of YAML files or a matrix.json.")],
+    output_format: FormatOption = MatrixFormat.text,
+) -> None:
+    """Rows added, removed and changed between two matrices."""
+    from dlenv.matrix.load import read_documents_at
+    from dlenv.matrix.queries import diff as compute_diff
+
+    value = compute_diff(read_documents_at(old), read_documents_at(new))
+    if output_format is MatrixFormat.json:
+        from dlenv.render.matrix import to_json
+
+        sys.stdout.write(to_json("diff", value))
+        return
+    from dlenv.render.console import make_console
+    from dlenv.render.matrix import render_diff
+
+    render_diff(make_console(), value)

@@ -1,0 +1,149 @@
+"""The one door to matrix data: load_matrix(). Shipped data is trusted (validated when it was compiled), so loading
+it is json.loads plus record construction; an overlay is validated in full, then cached by content hash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dlenv.errors import DlenvError
+from dlenv.matrix.model import Matrix
+from dlenv.matrix.schemas import COMPILED_PATH
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+OVERLAY_ENV = "DLENV_MATRIX"
+SHIPPED_ORIGIN = "shipped"
+
+_MATRICES: dict[str | None, Matrix] = {}
+_COMPILED: dict[str, Any] = {}
+
+
+def load_matrix(overlay_dir: Path | None = None, *, env: Mapping[str, str] | None = None) -> Matrix:
+    """The matrix: shipped data with the overlay directory (or $DLENV_MATRIX) layered on top; cached per process."""
+    environment = os.environ if env is None else env
+    if overlay_dir is None and environment.get(OVERLAY_ENV):
+        overlay_dir = Path(environment[OVERLAY_ENV])
+    key = str(overlay_dir.resolve()) if overlay_dir is not None else None
+    cached = _MATRICES.get(key)
+    if cached is not None:
+        return cached
+    compiled = load_compiled()
+    if overlay_dir is None:
+        subjects = compiled["subjects"]
+        matrix = Matrix.from_documents(subjects, origins=dict.fromkeys(subjects, SHIPPED_ORIGIN))
+    else:
+        matrix = _load_with_overlay(compiled, overlay_dir, environment)
+    _MATRICES[key] = matrix
+    return matrix
+
+
+def clear_cache() -> None:
+    """Forget loaded matrices (tests; long-lived processes after an overlay changed)."""
+    _MATRICES.clear()
+    _COMPILED.clear()
+
+
+def load_compiled(path: Path | None = None) -> dict[str, Any]:
+    """The compiled matrix (default: the shipped matrix.json), parsed once per process."""
+    path = path if path is not None else COMPILED_PATH
+    cached: dict[str, Any] | None = _COMPILED.get(str(path))
+    if cached is not None:
+        return cached
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        raise DlenvError(f"the compiled matrix {path} is missing; run scripts/compile_matrix.py") from None
+    compiled: dict[str, Any] = json.loads(raw)
+    compiled["_digest"] = hashlib.sha256(raw).hexdigest()
+    _COMPILED[str(path)] = compiled
+    return compiled
+
+
+def shipped_layers(compiled: Mapping[str, Any]) -> Any:
+    """The shipped documents as a MergedMatrix base for an overlay, rows located in their source files."""
+    from dlenv.matrix.layers import MergedMatrix
+
+    merged = MergedMatrix()
+    files: Mapping[str, list[str]] = compiled.get("files", {})
+    for subject, doc in compiled["subjects"].items():
+        names = files.get(subject) or [f"{subject}.yaml"]
+        merged.add_document(doc, f"matrices/{names[0]}")
+    return merged
+
+
+def validate_overlay(overlay_dir: Path, compiled: Mapping[str, Any] | None = None) -> Any:
+    """A ValidationReport for `overlay_dir` layered over the shipped matrix, checked with the shipped schemas."""
+    from dlenv.matrix.validate import validate_directory
+
+    shipped = compiled if compiled is not None else load_compiled()
+    return validate_directory(overlay_dir, base=shipped_layers(shipped), schemas=shipped["schemas"])
+
+
+def _load_with_overlay(compiled: Mapping[str, Any], overlay_dir: Path, env: Mapping[str, str]) -> Matrix:
+    from dlenv import __version__
+    from dlenv.matrix.validate import matrix_files
+
+    files = matrix_files(overlay_dir)
+    digest = hashlib.sha256(f"{__version__}\0{compiled['_digest']}".encode())
+    for path in files:
+        digest.update(f"\0{path.name}\0".encode())
+        digest.update(path.read_bytes())
+    cache_dir = _cache_dir(env)
+    cache_file = cache_dir / f"overlay-{digest.hexdigest()}.json" if cache_dir is not None else None
+    if cache_file is not None and cache_file.is_file():
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            cached = json.loads(cache_file.read_text(encoding="utf-8"))
+            return Matrix.from_documents(cached["subjects"], origins=cached["origins"])
+    report = validate_overlay(overlay_dir, compiled)
+    report.raise_for_problems()
+    documents = report.merged.documents()
+    origins = report.merged.origins()
+    if cache_file is not None:
+        _write_cache(cache_file, {"subjects": documents, "origins": origins})
+    return Matrix.from_documents(documents, origins=origins)
+
+
+def _cache_dir(env: Mapping[str, str]) -> Path | None:
+    if env.get("XDG_CACHE_HOME"):
+        return Path(env["XDG_CACHE_HOME"]) / "dlenv"
+    if env.get("HOME"):
+        return Path(env["HOME"]) / ".cache" / "dlenv"
+    return None
+
+
+def _write_cache(path: Path, value: Mapping[str, Any]) -> None:
+    """Best effort: a cache that cannot be written only costs the next run a validation."""
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
+        os.replace(temporary, path)
+
+
+def read_documents_at(source: Path) -> dict[str, dict[str, Any]]:
+    """subject -> document from a directory of YAML files (validated on its own) or a compiled matrix.json."""
+    from dlenv.errors import InputError
+
+    if source.is_dir():
+        from dlenv.matrix.validate import validate_directory
+
+        report = validate_directory(source)
+        report.raise_for_problems()
+        return report.merged.documents()
+    if source.is_file():
+        try:
+            compiled = json.loads(source.read_text(encoding="utf-8"))
+            subjects: dict[str, dict[str, Any]] = compiled["subjects"]
+        except (OSError, ValueError, KeyError, TypeError):
+            raise InputError(
+                "not a compiled matrix (no 'subjects')", path=source, fix="pass a matrix directory or a matrix.json"
+            ) from None
+        return subjects
+    raise InputError("no such file or directory", path=source, fix="pass a matrix directory or a matrix.json")

@@ -1,0 +1,536 @@
+"""Immutable records of the compatibility matrix and the queries the rest of dlenv asks of it.
+
+Records are built from documents that are already valid (checked at compile time, or when an overlay is loaded), so
+construction only copies fields; it never re-checks them. Field names follow the JSON Schemas in matrices/schema/.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from packaging.version import InvalidVersion, Version
+
+_LEADING_VENDOR = re.compile(r"^(?:nvidia\s+)?(?:geforce\s+)?", re.IGNORECASE)
+_WHITESPACE = re.compile(r"\s+")
+_DIST_SEPARATORS = re.compile(r"[-_.]+")
+_CC_SUFFIX = re.compile(r"[af]$")
+
+
+def normalize_gpu_name(name: str) -> str:
+    """'NVIDIA GeForce RTX 4090' / 'rtx  4090' -> 'rtx4090': case, spaces and the vendor/brand prefixes ignored."""
+    return _WHITESPACE.sub("", _LEADING_VENDOR.sub("", name.strip())).lower()
+
+
+def normalize_dist_name(name: str) -> str:
+    """PEP 503 normalisation: 'Cupy_CUDA12x' -> 'cupy-cuda12x'."""
+    return _DIST_SEPARATORS.sub("-", name).lower()
+
+
+def version_key(text: str) -> str:
+    """The identity of a version: '2.4', '2.4.0' and '2.4.0.0' are one release; unparsable text stays as written."""
+    try:
+        parsed = Version(text)
+    except InvalidVersion:
+        return text
+    release = list(parsed.release)
+    while len(release) > 1 and release[-1] == 0:
+        release.pop()
+    return repr((parsed.epoch, tuple(release), parsed.pre, parsed.post, parsed.dev, parsed.local))
+
+
+def _tuple(data: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    return tuple(data.get(key, ()))
+
+
+@dataclass(frozen=True, slots=True)
+class DriverFloor:
+    """A minimum driver version per OS; None where the source states none."""
+
+    linux: str | None = None
+    windows: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> DriverFloor | None:
+        return cls(data.get("linux"), data.get("windows")) if data else None
+
+
+@dataclass(frozen=True, slots=True)
+class CudaMajor:
+    major: int
+    minor_compat_min_driver: DriverFloor | None
+    minor_compat_limits: tuple[str, ...]
+    notes: str | None
+    disagreement: str | None
+    source: tuple[str, ...]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CudaMajor:
+        return cls(
+            major=data["major"],
+            minor_compat_min_driver=DriverFloor.from_dict(data.get("minor_compat_min_driver")),
+            minor_compat_limits=_tuple(data, "minor_compat_limits"),
+            notes=data.get("notes"),
+            disagreement=data.get("disagreement"),
+            source=_tuple(data, "source"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CudaToolkit:
+    version: str
+    released: str | None
+    min_driver: DriverFloor
+    sass: tuple[str, ...]
+    notes: str | None
+    disagreement: str | None
+    source: tuple[str, ...]
+
+    @property
+    def major(self) -> int:
+        return int(self.version.split(".")[0])
+
+    @property
+    def major_minor(self) -> str:
+        """'12.4.1' -> '12.4'."""
+        return ".".join(self.version.split(".")[:2])
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CudaToolkit:
+        return cls(
+            version=data["version"],
+            released=data.get("released"),
+            min_driver=DriverFloor.from_dict(data["min_driver"]) or DriverFloor(),
+            sass=_tuple(data, "sass"),
+            notes=data.get("notes"),
+            disagreement=data.get("disagreement"),
+            source=_tuple(data, "source"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ForwardCompat:
+    cuda: str
+    driver_branches: tuple[str, ...]
+    segments: tuple[str, ...]
+    notes: str | None
+    source: tuple[str, ...]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ForwardCompat:
+        return cls(
+            cuda=data["cuda"],
+            driver_branches=_tuple(data, "driver_branches"),
+            segments=_tuple(data, "segments"),
+            notes=data.get("notes"),
+            source=_tuple(data, "source"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Architecture:
+    name: str
+    compute_capabilities: tuple[str, ...]
+    last_driver_branch: str | None
+    notes: str | None
+    source: tuple[str, ...]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Architecture:
+        return cls(
+            name=data["name"],
+            compute_capabilities=_tuple(data, "compute_capabilities"),
+            last_driver_branch=data.get("last_driver_branch"),
+            notes=data.get("notes"),
+            source=_tuple(data, "source"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class GpuProduct:
+    name: str
+    aliases: tuple[str, ...]
+    compute_capability: str
+    architecture: str
+    segment: str
+    notes: str | None
+    source: tuple[str, ...]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> GpuProduct:
+        return cls(
+            name=data["name"],
+            aliases=_tuple(data, "aliases"),
+            compute_capability=data["compute_capability"],
+            architecture=data["architecture"],
+            segment=data["segment"],
+            notes=data.get("notes"),
+            source=_tuple(data, "source"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FrameworkRelease:
+    version: str
+    released: str | None
+    python: tuple[str, ...]
+    companions: Mapping[str, str]
+    yanked: bool
+    notes: str | None
+    disagreement: str | None
+    source: tuple[str, ...]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FrameworkRelease:
+        return cls(
+            version=data["version"],
+            released=data.get("released"),
+            python=_tuple(data, "python"),
+            companions=dict(data.get("companions", {})),
+            yanked=bool(data.get("yanked", False)),
+            notes=data.get("notes"),
+            disagreement=data.get("disagreement"),
+            source=_tuple(data, "source"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CudaRange:
+    min: str
+    max: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CondaSpec:
+    channels: tuple[str, ...]
+    packages: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FrameworkBuild:
+    release: str
+    build: str
+    packages: tuple[str, ...]
+    accelerator: str
+    cuda: str | None
+    cuda_range: CudaRange | None
+    cudnn: str | None
+    nccl: str | None
+    rocm: str | None
+    sass: tuple[str, ...]
+    ptx: tuple[str, ...]
+    python: tuple[str, ...] | None
+    """Overrides the release's Python list when set."""
+    platforms: tuple[str, ...]
+    glibc: str | None
+    default_on: tuple[str, ...]
+    index_url: str | None
+    min_driver: DriverFloor | None
+    min_compute_capability: str | None
+    extras: Mapping[str, tuple[str, ...]]
+    conda: CondaSpec | None
+    notes: str | None
+    disagreement: str | None
+    source: tuple[str, ...]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FrameworkBuild:
+        cuda_range = data.get("cuda_range")
+        conda = data.get("conda")
+        python = data.get("python")
+        return cls(
+            release=data["release"],
+            build=data["build"],
+            packages=_tuple(data, "packages"),
+            accelerator=data["accelerator"],
+            cuda=data.get("cuda"),
+            cuda_range=CudaRange(cuda_range["min"], cuda_range.get("max")) if cuda_range else None,
+            cudnn=data.get("cudnn"),
+            nccl=data.get("nccl"),
+            rocm=data.get("rocm"),
+            sass=_tuple(data, "sass"),
+            ptx=_tuple(data, "ptx"),
+            python=tuple(python) if python else None,
+            platforms=_tuple(data, "platforms"),
+            glibc=data.get("glibc"),
+            default_on=_tuple(data, "default_on"),
+            index_url=data.get("index_url"),
+            min_driver=DriverFloor.from_dict(data.get("min_driver")),
+            min_compute_capability=data.get("min_compute_capability"),
+            extras={name: tuple(pins) for name, pins in data.get("extras", {}).items()},
+            conda=CondaSpec(tuple(conda["channels"]), tuple(conda["packages"])) if conda else None,
+            notes=data.get("notes"),
+            disagreement=data.get("disagreement"),
+            source=_tuple(data, "source"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ImageFramework:
+    name: str
+    version: str
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    repository: str
+    tag: str
+    flavour: str
+    cuda: str | None
+    cudnn: str | None
+    os: str | None
+    python: str | None
+    framework: ImageFramework | None
+    platforms: tuple[str, ...]
+    require_cuda: str | None
+    digest: str | None
+    notes: str | None
+    source: tuple[str, ...]
+
+    @property
+    def reference(self) -> str:
+        return f"{self.repository}:{self.tag}"
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Image:
+        framework = data.get("framework")
+        return cls(
+            repository=data["repository"],
+            tag=data["tag"],
+            flavour=data["flavour"],
+            cuda=data.get("cuda"),
+            cudnn=data.get("cudnn"),
+            os=data.get("os"),
+            python=data.get("python"),
+            framework=ImageFramework(framework["name"], framework["version"]) if framework else None,
+            platforms=_tuple(data, "platforms"),
+            require_cuda=data.get("require_cuda"),
+            digest=data.get("digest"),
+            notes=data.get("notes"),
+            source=_tuple(data, "source"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CudaMatrix:
+    matrix_version: str | None
+    majors: tuple[CudaMajor, ...]
+    toolkits: tuple[CudaToolkit, ...]
+    forward_compat: tuple[ForwardCompat, ...]
+    notes: tuple[str, ...] = ()
+
+    @classmethod
+    def from_document(cls, doc: Mapping[str, Any] | None) -> CudaMatrix:
+        doc = doc or {}
+        return cls(
+            matrix_version=doc.get("matrix_version"),
+            majors=tuple(CudaMajor.from_dict(row) for row in doc.get("majors", ())),
+            toolkits=tuple(CudaToolkit.from_dict(row) for row in doc.get("toolkits", ())),
+            forward_compat=tuple(ForwardCompat.from_dict(row) for row in doc.get("forward_compat", ())),
+            notes=_tuple(doc, "notes"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class GpuMatrix:
+    matrix_version: str | None
+    architectures: tuple[Architecture, ...]
+    gpus: tuple[GpuProduct, ...]
+    notes: tuple[str, ...] = ()
+
+    @classmethod
+    def from_document(cls, doc: Mapping[str, Any] | None) -> GpuMatrix:
+        doc = doc or {}
+        return cls(
+            matrix_version=doc.get("matrix_version"),
+            architectures=tuple(Architecture.from_dict(row) for row in doc.get("architectures", ())),
+            gpus=tuple(GpuProduct.from_dict(row) for row in doc.get("gpus", ())),
+            notes=_tuple(doc, "notes"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Framework:
+    """One framework family (a `subject`): its releases and every build of each release."""
+
+    subject: str
+    matrix_version: str | None
+    releases: tuple[FrameworkRelease, ...]
+    builds: tuple[FrameworkBuild, ...]
+    notes: tuple[str, ...] = ()
+    # Lookup tables, filled on first use; the dict is mutated, never reassigned, so the record stays frozen.
+    _index: dict[str, Any] = field(default_factory=dict, compare=False, repr=False, hash=False)
+
+    @classmethod
+    def from_document(cls, doc: Mapping[str, Any]) -> Framework:
+        return cls(
+            subject=doc["subject"],
+            matrix_version=doc.get("matrix_version"),
+            releases=tuple(FrameworkRelease.from_dict(row) for row in doc.get("releases", ())),
+            builds=tuple(FrameworkBuild.from_dict(row) for row in doc.get("builds", ())),
+            notes=_tuple(doc, "notes"),
+        )
+
+    def release(self, version: str) -> FrameworkRelease | None:
+        """The release `version` ('2.4' finds '2.4.0'); None when the matrix does not list it."""
+        table: dict[str, FrameworkRelease] = self._table(
+            "releases", lambda: {version_key(r.version): r for r in self.releases}
+        )
+        return table.get(version_key(version))
+
+    def builds_of(self, version: str) -> tuple[FrameworkBuild, ...]:
+        """Every build of release `version`, in matrix order."""
+        wanted = version_key(version)
+        table: dict[str, tuple[FrameworkBuild, ...]] = self._table("builds", self._group_builds)
+        return table.get(wanted, ())
+
+    def build(self, version: str, build: str) -> FrameworkBuild | None:
+        return next((candidate for candidate in self.builds_of(version) if candidate.build == build), None)
+
+    @property
+    def packages(self) -> frozenset[str]:
+        """Normalised distribution names that install some build of this framework."""
+        return frozenset(
+            self._table("packages", lambda: frozenset(normalize_dist_name(p) for b in self.builds for p in b.packages))
+        )
+
+    def newest_release(self, *, include_prereleases: bool = False) -> FrameworkRelease | None:
+        candidates = [
+            r for r in self.releases if not r.yanked and (include_prereleases or not _is_prerelease(r.version))
+        ]
+        return max(candidates, key=lambda r: _sortable_version(r.version), default=None)
+
+    def _group_builds(self) -> dict[str, tuple[FrameworkBuild, ...]]:
+        grouped: dict[str, list[FrameworkBuild]] = {}
+        for candidate in self.builds:
+            grouped.setdefault(version_key(candidate.release), []).append(candidate)
+        return {key: tuple(value) for key, value in grouped.items()}
+
+    def _table(self, name: str, build: Any) -> Any:
+        if name not in self._index:
+            self._index[name] = build()
+        return self._index[name]
+
+
+def _sortable_version(text: str) -> Version:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return Version("0")
+
+
+def _is_prerelease(text: str) -> bool:
+    try:
+        return Version(text).is_prerelease
+    except InvalidVersion:
+        return False
+
+
+class FrameworkTable(Mapping[str, Framework]):
+    """subject -> Framework, each built from its document on first access (most commands touch one or two)."""
+
+    __slots__ = ("_built", "_documents")
+
+    def __init__(self, documents: Mapping[str, Mapping[str, Any]]) -> None:
+        self._documents = dict(documents)
+        self._built: dict[str, Framework] = {}
+
+    def __getitem__(self, subject: str) -> Framework:
+        built = self._built.get(subject)
+        if built is None:
+            built = Framework.from_document(self._documents[subject])
+            self._built[subject] = built
+        return built
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._documents)
+
+    def __len__(self) -> int:
+        return len(self._documents)
+
+    def __repr__(self) -> str:
+        return f"FrameworkTable({sorted(self._documents)})"
+
+
+@dataclass(frozen=True, slots=True)
+class Matrix:
+    """The whole matrix: shipped data with any overlay already layered on top."""
+
+    matrix_version: str | None
+    cuda: CudaMatrix
+    gpus: GpuMatrix
+    frameworks: Mapping[str, Framework]
+    images: tuple[Image, ...]
+    origins: Mapping[str, str] = field(default_factory=dict)
+    """subject -> where its rows came from ('shipped', or the overlay files that changed it)."""
+    _index: dict[str, Any] = field(default_factory=dict, compare=False, repr=False, hash=False)
+
+    def framework(self, subject: str) -> Framework | None:
+        return self.frameworks.get(subject)
+
+    def find_gpu(self, name: str) -> GpuProduct | None:
+        """A product by name or alias, ignoring case, spaces and a leading 'NVIDIA ' / 'GeForce '."""
+        table: dict[str, GpuProduct] = self._table("gpus", self._gpu_table)
+        return table.get(normalize_gpu_name(name))
+
+    def architecture_of(self, compute_capability: str) -> Architecture | None:
+        """The architecture that lists `compute_capability` ('9.0a' is looked up as '9.0')."""
+        wanted = _CC_SUFFIX.sub("", compute_capability.strip())
+        return next((a for a in self.gpus.architectures if wanted in a.compute_capabilities), None)
+
+    def architecture(self, name: str) -> Architecture | None:
+        return next((a for a in self.gpus.architectures if a.name.lower() == name.strip().lower()), None)
+
+    def toolkit(self, version: str) -> CudaToolkit | None:
+        """The toolkit row `version` ('12.4.1'); for 'MAJOR.MINOR' the newest patch release of that minor."""
+        wanted = version.strip()
+        exact = next((t for t in self.cuda.toolkits if t.version == wanted), None)
+        if exact is not None or wanted.count(".") != 1:
+            return exact
+        same_minor = [t for t in self.cuda.toolkits if t.major_minor == wanted]
+        return max(same_minor, key=lambda t: _sortable_version(t.version), default=None)
+
+    def cuda_major(self, major: int) -> CudaMajor | None:
+        return next((m for m in self.cuda.majors if m.major == major), None)
+
+    def framework_for_package(self, dist_name: str) -> Framework | None:
+        """The framework whose builds install distribution `dist_name` (PEP 503 normalised)."""
+        wanted = normalize_dist_name(dist_name)
+        return next((f for f in self.frameworks.values() if wanted in f.packages), None)
+
+    def image(self, reference: str) -> Image | None:
+        return next((i for i in self.images if i.reference == reference.strip()), None)
+
+    def _gpu_table(self) -> dict[str, GpuProduct]:
+        table: dict[str, GpuProduct] = {}
+        for product in self.gpus.gpus:
+            for name in (product.name, *product.aliases):
+                table.setdefault(normalize_gpu_name(name), product)  # the first product listed wins
+        return table
+
+    def _table(self, name: str, build: Any) -> Any:
+        if name not in self._index:
+            self._index[name] = build()
+        return self._index[name]
+
+    @classmethod
+    def from_documents(
+        cls, documents: Mapping[str, Mapping[str, Any]], origins: Mapping[str, str] | None = None
+    ) -> Matrix:
+        """subject -> document (the YAML files' structure) -> Matrix; framework subjects are built lazily."""
+        from dlenv.matrix.schemas import FIXED_SUBJECTS
+
+        versions = [str(doc["matrix_version"]) for doc in documents.values() if doc.get("matrix_version")]
+        images_doc = documents.get("images") or {}
+        return cls(
+            matrix_version=max(versions, default=None),
+            cuda=CudaMatrix.from_document(documents.get("cuda")),
+            gpus=GpuMatrix.from_document(documents.get("gpus")),
+            frameworks=FrameworkTable(
+                {subject: doc for subject, doc in sorted(documents.items()) if subject not in FIXED_SUBJECTS}
+            ),
+            images=tuple(Image.from_dict(row) for row in images_doc.get("images", ())),
+            origins=dict(origins or {}),
+        )

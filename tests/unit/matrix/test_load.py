@@ -1,0 +1,170 @@
+"""load_matrix(): the shipped compiled matrix, overlays layered on top, and the caches."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dlenv.errors import DlenvError
+from dlenv.matrix import load
+from dlenv.matrix.compile import compile_directory, is_up_to_date, source_digests, write_compiled
+from dlenv.matrix.validate import MatrixProblems
+from tests.unit.matrix.helpers import edit_yaml, write_yaml
+
+HEADER = {"schema_version": 1, "matrix_version": "2026.11.20"}
+
+
+def in_house(cuda: str = "12.4") -> dict[str, Any]:
+    return {
+        **HEADER,
+        "subject": "acme-torch",
+        "releases": [{"version": "1.0.0", "python": ["3.12"], "source": ["https://git.acme.example/torch/1.0.0"]}],
+        "builds": [
+            {
+                "release": "1.0.0",
+                "build": "cu124",
+                "packages": ["acme-torch"],
+                "accelerator": "cuda",
+                "cuda": cuda,
+                "platforms": ["linux-x86_64"],
+                "source": ["https://git.acme.example/torch/1.0.0"],
+            }
+        ],
+    }
+
+
+def correction() -> dict[str, Any]:
+    """Replaces the shipped T4 row (new notes) and adds a GPU."""
+    source = ["https://wiki.acme.example/gpus"]
+    return {
+        **HEADER,
+        "subject": "gpus",
+        "architectures": [],
+        "gpus": [
+            {
+                "name": "T4",
+                "aliases": ["Tesla T4"],
+                "compute_capability": "7.5",
+                "architecture": "Turing",
+                "segment": "datacenter",
+                "notes": "corrected in-house",
+                "source": source,
+            },
+            {
+                "name": "L40S",
+                "compute_capability": "8.9",
+                "architecture": "Ada Lovelace",
+                "segment": "datacenter",
+                "source": source,
+            },
+        ],
+    }
+
+
+def test_the_shipped_matrix_loads_and_is_cached(shipped_mini: Path) -> None:
+    matrix = load.load_matrix(env={})
+    assert matrix is load.load_matrix(env={})
+    assert matrix.find_gpu("T4") is not None
+    assert matrix.origins["pytorch"] == "shipped"
+
+
+def test_the_compiled_file_embeds_schemas_and_source_digests(shipped_mini: Path, matrix_dir: Path) -> None:
+    compiled = json.loads(shipped_mini.read_text(encoding="utf-8"))
+    assert set(compiled["schemas"]) == {"cuda", "gpus", "framework", "images"}
+    assert compiled["sources"] == source_digests(matrix_dir)
+    assert "pytorch.yaml" in compiled["sources"] and "schema/cuda.schema.json" in compiled["sources"]
+    assert is_up_to_date(matrix_dir, shipped_mini)
+    edit_yaml(matrix_dir / "jax.yaml", lambda doc: doc.update(matrix_version="2026.11.02"))
+    assert not is_up_to_date(matrix_dir, shipped_mini)
+
+
+def test_compiling_an_invalid_matrix_raises_every_problem(matrix_dir: Path) -> None:
+    edit_yaml(matrix_dir / "pytorch.yaml", lambda doc: doc["builds"][1].update(cuda="12.2"))
+    with pytest.raises(MatrixProblems) as caught:
+        compile_directory(matrix_dir)
+    assert len(caught.value.problems) == 1
+
+
+def test_an_overlay_replaces_and_adds_rows(shipped_mini: Path, tmp_path: Path) -> None:
+    overlay = tmp_path / "overlay"
+    write_yaml(overlay / "gpus.yaml", correction())
+    write_yaml(overlay / "acme.yaml", in_house())
+    matrix = load.load_matrix(overlay)
+    t4 = matrix.find_gpu("Tesla T4")
+    assert t4 is not None and t4.notes == "corrected in-house"
+    assert [gpu.name for gpu in matrix.gpus.gpus].count("T4") == 1  # replaced in place, not added twice
+    assert matrix.find_gpu("NVIDIA L40S") is not None
+    assert matrix.find_gpu("A100") is not None  # shipped rows stay
+    framework = matrix.framework_for_package("acme_torch")
+    assert framework is not None and framework.subject == "acme-torch"
+    assert matrix.matrix_version == "2026.11.20"
+    assert matrix.origins["acme-torch"] == str(overlay / "acme.yaml")
+    assert matrix.origins["gpus"].endswith(f"matrices/gpus.yaml, {overlay / 'gpus.yaml'}")
+
+
+def test_the_overlay_comes_from_dlenv_matrix(shipped_mini: Path, tmp_path: Path) -> None:
+    overlay = tmp_path / "overlay"
+    write_yaml(overlay / "acme.yaml", in_house())
+    matrix = load.load_matrix(env={"DLENV_MATRIX": str(overlay)})
+    assert "acme-torch" in matrix.frameworks
+    assert "acme-torch" not in load.load_matrix(env={}).frameworks
+
+
+def test_an_invalid_overlay_names_the_overlay_file(shipped_mini: Path, tmp_path: Path) -> None:
+    overlay = tmp_path / "overlay"
+    write_yaml(overlay / "acme.yaml", in_house(cuda="12.2"))
+    with pytest.raises(MatrixProblems) as caught:
+        load.load_matrix(overlay)
+    assert str(caught.value) == (
+        f"{overlay}/acme.yaml:builds[0] (release 1.0.0, build cu124).cuda: CUDA 12.2 is not in cuda.yaml"
+        " (fix: add a 12.2.x toolkit row or correct the version)"
+    )
+
+
+def test_an_overlay_is_checked_against_the_shipped_rows(shipped_mini: Path, tmp_path: Path) -> None:
+    doc = correction()
+    doc["gpus"][1]["aliases"] = ["RTX 4090"]  # names a shipped product of compute capability 8.9: same, fine
+    doc["gpus"][0]["aliases"] = ["Tesla T4", "A100"]  # names a shipped 8.0 product from a 7.5 row
+    write_yaml(tmp_path / "overlay" / "gpus.yaml", doc)
+    with pytest.raises(MatrixProblems) as caught:
+        load.load_matrix(tmp_path / "overlay")
+    assert str(caught.value).startswith(
+        f"{tmp_path}/overlay/gpus.yaml:gpus[0] (gpu T4).aliases[1]: 'A100' also names matrices/gpus.yaml:gpus[0]"
+    )
+
+
+def test_a_compiled_overlay_is_cached_by_content(
+    shipped_mini: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    overlay = tmp_path / "overlay"
+    write_yaml(overlay / "acme.yaml", in_house())
+    load.load_matrix(overlay)
+    cached = list((tmp_path / "cache" / "dlenv").glob("overlay-*.json"))
+    assert len(cached) == 1
+    load.clear_cache()
+
+    def no_validation(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a cached overlay is not validated again")
+
+    monkeypatch.setattr(load, "validate_overlay", no_validation)
+    assert "acme-torch" in load.load_matrix(overlay).frameworks
+    load.clear_cache()
+    edit_yaml(overlay / "acme.yaml", lambda doc: doc.update(matrix_version="2026.11.21"))
+    with pytest.raises(AssertionError, match="not validated again"):
+        load.load_matrix(overlay)
+
+
+def test_a_missing_compiled_matrix_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(load, "COMPILED_PATH", tmp_path / "missing.json")
+    with pytest.raises(DlenvError, match=r"run scripts/compile_matrix\.py"):
+        load.load_matrix(env={})
+
+
+def test_write_compiled_is_atomic_and_readable(matrix_dir: Path, tmp_path: Path) -> None:
+    target = tmp_path / "out" / "matrix.json"
+    write_compiled(compile_directory(matrix_dir), target)
+    assert oct(target.stat().st_mode & 0o777) == "0o644"
+    assert [path.name for path in target.parent.iterdir()] == ["matrix.json"]
