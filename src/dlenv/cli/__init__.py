@@ -15,10 +15,13 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-from dlenv.cli import doctor_cmd, probe_cmd  # noqa: E402  (commands register on the app above)
+from dlenv.cli import check_cmd, doctor_cmd, matrix_cmd, probe_cmd, resolve_cmd  # noqa: E402  (register below)
 
 app.command("doctor")(doctor_cmd.doctor)
 app.command("probe")(probe_cmd.probe)
+app.command("check")(check_cmd.check)
+app.command("resolve")(resolve_cmd.resolve)
+app.add_typer(matrix_cmd.app, name="matrix")
 
 
 def _show_version(value: bool) -> None:

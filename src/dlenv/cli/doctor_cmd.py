@@ -12,6 +12,8 @@ from dlenv.cli.host_options import (
     DriverOption,
     GpuOption,
     HostFileOption,
+    MatrixDirOption,
+    MatrixSource,
     OsOption,
     PythonOption,
     host_from_options,
@@ -32,23 +34,26 @@ def doctor(
     python: PythonOption = None,
     os_name: OsOption = None,
     arch: ArchOption = None,
+    matrix_dir: MatrixDirOption = None,
 ) -> None:
     """Probe this host (or read a described one), report it, and explain every problem with its fix.
 
     Exit codes: 0 no error finding (warnings allowed), 1 at least one error finding, 2 bad input.
     """
-    from dlenv.doctor.diagnose import diagnose, has_errors
+    from dlenv.doctor.diagnose import has_errors
+    from dlenv.doctor.verdicts import doctor_report
 
-    host = host_from_options(host_file, driver, gpu, python, os_name, arch)
-    findings = diagnose(host)
+    matrix = MatrixSource(matrix_dir)
+    host = host_from_options(host_file, driver, gpu, python, os_name, arch, matrix)
+    report = doctor_report(host, matrix)
     if output_format is DoctorFormat.json:
         from dlenv.output import write_output
         from dlenv.render.host_json import doctor_to_json
 
-        write_output(doctor_to_json(host, findings), None)
+        write_output(doctor_to_json(report), None)
     else:
         from dlenv.render.console import make_console
         from dlenv.render.host_text import render_doctor_text
 
-        render_doctor_text(make_console(), host, findings)
-    raise typer.Exit(EXIT_PROBLEMS if has_errors(findings) else EXIT_OK)
+        render_doctor_text(make_console(), report)
+    raise typer.Exit(EXIT_PROBLEMS if has_errors(report.findings) else EXIT_OK)

@@ -13,6 +13,9 @@ from dlenv.host.describe import GpuKnowledge, HostSpec, resolve_host
 if TYPE_CHECKING:
     from dlenv.host.model import HostFacts
 
+if TYPE_CHECKING:
+    from dlenv.matrix.model import Matrix
+
 HOST_PANEL = "Host (instead of probing this machine)"
 
 HostFileOption = Annotated[
@@ -46,10 +49,35 @@ ArchOption = Annotated[
 ]
 
 
-def _knowledge() -> GpuKnowledge:
-    from dlenv.compat.knowledge import MatrixGpuKnowledge
+MatrixDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--matrix",
+        envvar="DLENV_MATRIX",
+        file_okay=False,
+        help="A directory of matrix YAML files layered over the shipped matrix (in-house packages, corrections).",
+    ),
+]
 
-    return MatrixGpuKnowledge.load()
+
+class MatrixSource:
+    """Loads the matrix once, on first use: commands that never need it never pay for it."""
+
+    def __init__(self, overlay_dir: Path | None) -> None:
+        self.overlay_dir = overlay_dir
+        self._matrix: Matrix | None = None
+
+    def __call__(self) -> Matrix:
+        if self._matrix is None:
+            from dlenv.matrix.load import load_matrix
+
+            self._matrix = load_matrix(self.overlay_dir)
+        return self._matrix
+
+    def knowledge(self) -> GpuKnowledge:
+        from dlenv.compat.knowledge import MatrixGpuKnowledge
+
+        return MatrixGpuKnowledge(self())
 
 
 def _probe() -> HostFacts:
@@ -65,6 +93,8 @@ def host_from_options(
     python: str | None,
     system: str | None,
     arch: str | None,
+    matrix: MatrixSource | None = None,
 ) -> HostFacts:
     spec = HostSpec(host_file=host_file, driver=driver, gpus=tuple(gpus or ()), python=python, system=system, arch=arch)
-    return resolve_host(spec, probe=_probe, knowledge=_knowledge, env=os.environ)
+    source = matrix if matrix is not None else MatrixSource(None)
+    return resolve_host(spec, probe=_probe, knowledge=source.knowledge, env=os.environ)

@@ -45,9 +45,10 @@ def probe(
         return
     import io
 
+    from dlenv.doctor.verdicts import DoctorReport
     from dlenv.render.console import make_console
     from dlenv.render.host_text import render_doctor_text
 
     buffer = io.StringIO()
-    render_doctor_text(make_console(buffer), host, [])
+    render_doctor_text(make_console(buffer), DoctorReport(host, [], ()))
     write_output(buffer.getvalue(), output, force=force)

@@ -34,6 +34,11 @@ def diagnose(host: HostFacts) -> list[Finding]:
         )
         for override in host.overrides
     ]
+    return sort_findings(findings)
+
+
+def sort_findings(findings: list[Finding]) -> list[Finding]:
+    """Most severe first; the order within a severity is kept."""
     return sorted(findings, key=lambda finding: _ORDER[finding.severity])
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dlenv import __version__
-from dlenv.host.model import Finding, HostFacts, Severity
+from dlenv.host.model import Finding, Severity
 from dlenv.host.serialize import host_to_dict
+
+if TYPE_CHECKING:
+    from dlenv.doctor.verdicts import DoctorReport
 
 DOCTOR_SCHEMA_VERSION = 1
 
@@ -19,13 +22,27 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
     return data
 
 
-def doctor_to_json(host: HostFacts, findings: list[Finding]) -> str:
-    report = {
+def doctor_to_json(report: DoctorReport) -> str:
+    findings = report.findings
+    platform_key = f"{report.host.platform.system}-{report.host.platform.arch}"
+    document = {
         "schema_version": DOCTOR_SCHEMA_VERSION,
         "dlenv_version": __version__,
         "ok": not any(finding.severity is Severity.ERROR for finding in findings),
         "summary": {severity.value: sum(f.severity is severity for f in findings) for severity in Severity},
-        "host": host_to_dict(host),
+        "host": host_to_dict(report.host),
+        "frameworks": [
+            {
+                "package": verdict.requirement.name,
+                "installed": verdict.requirement.text,
+                "status": verdict.status,
+                "build": verdict.evaluation.candidate.label if verdict.evaluation else None,
+                "repair": verdict.alternatives[0].candidate.install_line(platform_key)
+                if verdict.alternatives
+                else None,
+            }
+            for verdict in report.verdicts
+        ],
         "findings": [finding_to_dict(finding) for finding in findings],
     }
-    return json.dumps(report, indent=2) + "\n"
+    return json.dumps(document, indent=2) + "\n"

@@ -12,6 +12,8 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
+    from dlenv.doctor.verdicts import DoctorReport
+
 _MARKS = {Severity.ERROR: ("✖", "bold red"), Severity.WARNING: ("!", "yellow"), Severity.INFO: ("i", "cyan")}
 
 
@@ -108,7 +110,7 @@ def _gpu_table(host: HostFacts) -> Table:
     return table
 
 
-def _sections(host: HostFacts) -> Iterable[tuple[str, Table]]:
+def _sections(host: HostFacts, verdicts: dict[str, str]) -> Iterable[tuple[str, Table]]:
     if host.gpus:
         yield "GPUs", _gpu_table(host)
     if host.toolkits:
@@ -122,14 +124,17 @@ def _sections(host: HostFacts) -> Iterable[tuple[str, Table]]:
             table.add_row(library.name, library.version, library.origin, library.location)
         yield "CUDA libraries", table
     if host.frameworks:
-        table = _table("Framework", "Version", "Build", "CUDA", "Origin")
+        columns = ("Framework", "Version", "Build", "CUDA", "Origin", *(("Verdict",) if verdicts else ()))
+        table = _table(*columns)
         for framework in host.frameworks:
+            verdict = (verdicts.get(framework.name, "not in matrix"),) if verdicts else ()
             table.add_row(
                 framework.name,
                 framework.version,
                 _cell(framework.local_version),
                 _cell(framework.cuda),
                 framework.origin,
+                *verdict,
             )
         yield "Frameworks", table
     if host.environment:
@@ -139,25 +144,28 @@ def _sections(host: HostFacts) -> Iterable[tuple[str, Table]]:
         yield "Environment", table
 
 
-def render_findings(console: Console, findings: list[Finding]) -> None:
+def render_findings(
+    console: Console, findings: list[Finding], *, indent: int = 0, empty: str | None = "✔ No problems found."
+) -> None:
     from rich.text import Text
 
-    if not findings:
-        console.print(Text("✔ No problems found.", style="green"))
-        return
+    if not findings and empty:
+        console.print(Text(" " * indent + empty, style="green"))
     for finding in findings:
         mark, style = _MARKS[finding.severity]
-        line = Text(f"{mark} {finding.severity.value}: ", style=style)
+        line = Text(f"{' ' * indent}{mark} {finding.severity.value}: ", style=style)
         line.append(finding.message)
         line.append(f" [{finding.code}]", style="dim")
         console.print(line)
         if finding.fix:
-            console.print(Text("    fix: ", style="bold") + Text(finding.fix))
+            console.print(Text(f"{' ' * (indent + 4)}fix: ", style="bold") + Text(finding.fix))
 
 
-def render_doctor_text(console: Console, host: HostFacts, findings: list[Finding]) -> None:
+def render_doctor_text(console: Console, report: DoctorReport) -> None:
     from rich.text import Text
 
+    host, findings = report.host, report.findings
+    verdicts = {verdict.requirement.name: verdict.status for verdict in report.verdicts}
     console.print(Text(f"dlenv doctor — {_origin(host)}", style="bold"))
     summary = _table("", "")
     summary.show_header = False
@@ -168,7 +176,7 @@ def render_doctor_text(console: Console, host: HostFacts, findings: list[Finding
     ]:
         summary.add_row(Text(label, style="bold"), value)
     console.print(summary)
-    for title, table in _sections(host):
+    for title, table in _sections(host, verdicts):
         console.print(Text(title, style="bold underline"))
         console.print(table)
     for override in host.overrides:

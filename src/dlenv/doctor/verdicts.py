@@ -1,0 +1,55 @@
+"""Verdicts per installed framework: the compatibility engine run over what is installed, with the command that
+repairs each incompatible one. Frameworks the matrix does not know keep the host-level driver findings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from dlenv.doctor.diagnose import diagnose, sort_findings
+from dlenv.host.model import Finding, Severity
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from dlenv.compat.check import RequirementResult
+    from dlenv.host.model import HostFacts
+    from dlenv.matrix.model import Matrix
+
+# Host-level findings about one framework that the engine's verdict replaces when it judged that framework.
+_SUPERSEDED = {"driver_too_old", "minor_version_compatibility", "cuda_build_without_driver"}
+
+
+@dataclass(frozen=True)
+class DoctorReport:
+    host: HostFacts
+    findings: list[Finding]
+    verdicts: tuple[RequirementResult, ...]
+
+
+def _with_repair(result: RequirementResult, platform_key: str) -> list[Finding]:
+    if result.compatible or not result.alternatives:
+        return list(result.findings)
+    repair = result.alternatives[0].candidate.install_line(platform_key)
+    return [
+        replace(f, fix=f"{f.fix}; e.g. {repair}" if f.fix else repair) if f.severity is Severity.ERROR else f
+        for f in result.findings
+    ]
+
+
+def doctor_report(host: HostFacts, matrix: Callable[[], Matrix]) -> DoctorReport:
+    findings = diagnose(host)
+    if not host.frameworks:
+        return DoctorReport(host, findings, ())
+    from dlenv.compat.check import check
+    from dlenv.compat.requirements import from_installed
+
+    report = check(host, matrix(), from_installed(host))
+    judged = {result.requirement.name for result in report.results if result.evaluation is not None}
+    platform_key = f"{host.platform.system}-{host.platform.arch}"
+    kept = [f for f in findings if not (f.code in _SUPERSEDED and f.subject in judged)]
+    engine = [
+        f for result in report.results if result.evaluation is not None for f in _with_repair(result, platform_key)
+    ]
+    verdicts = tuple(result for result in report.results if result.evaluation is not None)
+    return DoctorReport(host, sort_findings([*kept, *engine, *report.conflicts]), verdicts)
