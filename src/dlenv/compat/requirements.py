@@ -50,7 +50,7 @@ def parse_requirement(text: str, origin: str) -> RequirementInput:
         requirement = Requirement(text.strip())
     except InvalidRequirement as error:
         raise InputError(
-            f"not a valid requirement {text.strip()!r}: {error}",
+            f"not a valid requirement {text.strip()!r}: {_first_line(error)}",
             where=origin,
             fix="write it as PEP 508, e.g. torch==2.4.1+cu121 or 'torch>=2.3,<2.6'",
         ) from None
@@ -83,7 +83,7 @@ def from_requirements_file(path: Path, seen: frozenset[Path] = frozenset()) -> l
             found.append(RequirementInput(text, f"{path}:{number}", Requirement(text)))
         except InvalidRequirement as error:
             raise InputError(
-                f"not a valid requirement {text!r}: {error}",
+                f"not a valid requirement {text!r}: {_first_line(error)}",
                 path=path,
                 where=f"line {number}",
                 fix="write it as PEP 508, e.g. torch==2.4.1",
@@ -102,7 +102,7 @@ def _load_toml(path: Path) -> dict[str, Any]:
     except OSError as error:
         raise InputError(f"cannot read: {error.strerror or error}", path=path, fix="pass an existing file") from None
     except tomllib.TOMLDecodeError as error:
-        raise InputError(f"not valid TOML: {error}", path=path, fix="correct the TOML syntax") from None
+        raise InputError(f"not valid TOML: {_first_line(error)}", path=path, fix="correct the TOML syntax") from None
 
 
 def from_pyproject(path: Path) -> list[RequirementInput]:
@@ -116,7 +116,7 @@ def from_pyproject(path: Path) -> list[RequirementInput]:
             found.append(RequirementInput(text, f"{path}:project.{where}", Requirement(text)))
         except InvalidRequirement as error:
             raise InputError(
-                f"not a valid requirement {text!r}: {error}",
+                f"not a valid requirement {text!r}: {_first_line(error)}",
                 path=path,
                 where=f"project.{where}",
                 fix="write it as PEP 508",
@@ -124,12 +124,15 @@ def from_pyproject(path: Path) -> list[RequirementInput]:
     return found
 
 
+def _first_line(error: Exception) -> str:
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
 def _conda_to_pip(spec: str) -> str | None:
-    match = _CONDA_SPEC.match(spec.strip())
+    match = _CONDA_SPEC.match(spec.strip().split("::")[-1])
     if not match:
         return None
     name, operator, version, _build = match.groups()
-    name = name.split("::")[-1]
     if name.lower() in _CONDA_SKIP:
         return None
     name = _CONDA_TO_PIP.get(name.lower(), name)
