@@ -3,9 +3,10 @@
 
     python scripts/bench.py [--runs 15] [--json]
 
-Each command runs once to warm caches, then --runs times; the median wall time is reported. Targets (issue
-"Foundation"): on the 2-core development machine, `dlenv doctor` under 0.15 s and at most half of
-`python -m pip list`; on an H100 host, under 0.20 s.
+Each command runs once to warm caches, then --runs times; the median wall time is reported. Targets: on the
+2-core development machine, `dlenv doctor` under 0.15 s and at most half of `python -m pip list` (0.20 s on an
+H100 host); `dlenv check` of one requirement and `dlenv resolve torch tensorflow cudf-cu12` over the full matrix
+each under 0.15 s.
 """
 
 from __future__ import annotations
@@ -33,6 +34,30 @@ def commands() -> dict[str, list[str]]:
         "dlenv doctor": [DLENV, "doctor"],
         "dlenv doctor --format json": [DLENV, "doctor", "--format", "json"],
         "dlenv probe": [DLENV, "probe"],
+        "dlenv check (one requirement)": [
+            DLENV,
+            "check",
+            "torch==2.6.0+cu124",
+            "--gpu",
+            "RTX 5090",
+            "--driver",
+            "570.86.15",
+            "--python",
+            "3.12",
+        ],
+        "dlenv resolve torch tensorflow cudf-cu12": [
+            DLENV,
+            "resolve",
+            "torch",
+            "tensorflow",
+            "cudf-cu12",
+            "--gpu",
+            "A100",
+            "--driver",
+            "550.54.15",
+            "--python",
+            "3.11",
+        ],
     }
     if shutil.which("nvidia-smi"):
         table["nvidia-smi"] = ["nvidia-smi"]
