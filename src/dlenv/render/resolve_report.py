@@ -76,7 +76,7 @@ def render_resolve_text(console: Console, resolution: Resolution, explain: bool)
             )
         if explain:
             for rejection in target.rejected_newer:
-                reasons = "; ".join(f"{f.code}: {f.message}" for f in rejection.reasons)
+                reasons = "; ".join(f"{f.code}: {f.message.rstrip('.')}" for f in rejection.reasons)
                 console.print(f"    [dim]✗ {rejection.release}[/dim] — {reasons}", highlight=False)
     if resolution.conflicts:
         console.print("[bold]Co-installation[/]")
