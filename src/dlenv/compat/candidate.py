@@ -27,10 +27,11 @@ class Candidate:
 
     @property
     def cuda(self) -> CudaVersion | None:
-        """The CUDA version the build needs at least: what it was built with, or its range's minimum."""
+        """The CUDA version the build needs at least: its supported range's minimum where it states one (builds
+        made to run on any driver of a CUDA major), else the CUDA it was built with."""
         if self.build.accelerator != "cuda":
             return None
-        text = self.build.cuda or (self.build.cuda_range.min if self.build.cuda_range else None)
+        text = self.build.cuda_range.min if self.build.cuda_range else self.build.cuda
         return parse_cuda(text) if text else None
 
     @property
