@@ -5,9 +5,12 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from dlenv.matrix.validate import ValidationReport
 
 app = typer.Typer(
     help="Inspect, validate and compare the compatibility matrix (shipped data plus any --matrix overlay).",
@@ -71,28 +74,7 @@ def validate(
     matrix_dir: MatrixDirOption = None,
 ) -> None:
     """Check matrix YAML files (schema and invariants); print every problem in one line each; exit 2 if any."""
-    from dlenv.matrix.schemas import source_matrix_dir
-    from dlenv.matrix.validate import ValidationReport, validate_directory, validate_documents
-
-    target = directory if directory is not None else matrix_dir
-    report: ValidationReport
-    if target is not None and not standalone:
-        from dlenv.matrix.load import validate_overlay
-
-        report = validate_overlay(target)
-    elif target is not None:
-        report = validate_directory(target)
-    elif source_matrix_dir() is not None:
-        source = source_matrix_dir()
-        assert source is not None
-        report = validate_directory(source)
-    else:  # an installed dlenv without its sources: re-check the shipped data
-        from dlenv.matrix.load import load_compiled
-
-        compiled = load_compiled()
-        files = compiled.get("files", {})
-        documents = [(f"matrices/{files.get(s, [s + '.yaml'])[0]}", doc) for s, doc in compiled["subjects"].items()]
-        report = validate_documents(documents, schemas=compiled["schemas"])
+    report = _validation_report(directory if directory is not None else matrix_dir, standalone=standalone)
     if output_format is MatrixFormat.json:
         from dlenv.render.matrix import validation_to_json
 
@@ -146,3 +128,23 @@ def diff(
     from dlenv.render.matrix import render_diff
 
     render_diff(make_console(), value)
+
+
+def _validation_report(target: Path | None, *, standalone: bool) -> ValidationReport:
+    """TARGET over the shipped matrix (or alone); without one, the source tree's matrices/ or the shipped data."""
+    from dlenv.matrix.load import compiled_documents, load_compiled, validate_overlay
+    from dlenv.matrix.schemas import source_matrix_dir
+    from dlenv.matrix.validate import validate_directory, validate_documents
+
+    if target is not None:
+        return validate_directory(target) if standalone else validate_overlay(target)
+    source = source_matrix_dir()
+    if source is not None:
+        return validate_directory(source)
+    compiled = load_compiled()  # an installed dlenv without its sources: re-check the shipped data
+    files = compiled.get("files", {})
+    documents = [
+        (f"matrices/{files.get(subject, [subject + '.yaml'])[0]}", doc)
+        for subject, doc in compiled_documents(compiled).items()
+    ]
+    return validate_documents(documents, schemas=compiled["schemas"])

@@ -12,10 +12,14 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from dlenv.matrix.model import Matrix
 from dlenv.matrix.schemas import COMPILED_PATH, SCHEMA_FILES, read_schema_dir
 from dlenv.matrix.validate import matrix_files, validate_directory
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 COMPILED_FORMAT = 1
 
@@ -43,15 +47,27 @@ def compile_directory(matrix_dir: Path) -> dict[str, Any]:
             subject: [Path(path).name for path in rows.paths]
             for subject, rows in sorted(report.merged.subjects.items())
         },
+        "versions": {subject: str(doc["matrix_version"]) for subject, doc in documents.items()},
+        "packages": package_index(documents),
         "schemas": schemas,
-        "subjects": documents,
+        # Each subject as JSON text: a run parses only the subjects it asks for (see Matrix.document).
+        "subjects": {subject: subject_text(doc) for subject, doc in documents.items()},
     }
 
 
+def package_index(documents: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """Normalised distribution name -> the framework subject whose builds install it (first subject wins)."""
+    return Matrix.from_documents(documents).package_index()
+
+
+def subject_text(document: dict[str, Any]) -> str:
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+
+
 def compiled_text(compiled: dict[str, Any]) -> str:
-    # indent=0 keeps one value per line (readable diffs) at almost no cost in size or parse time. Keys keep their
-    # order: the embedded schemas' property order is the canonical YAML key order.
-    return json.dumps(compiled, indent=0, ensure_ascii=False) + "\n"
+    # indent=1 keeps the envelope and schemas readable (a subject is one line of JSON text). Keys keep their order:
+    # the embedded schemas' property order is the canonical YAML key order.
+    return json.dumps(compiled, indent=1, ensure_ascii=False) + "\n"
 
 
 def write_compiled(compiled: dict[str, Any], path: Path = COMPILED_PATH) -> None:

@@ -37,7 +37,10 @@ def load_matrix(overlay_dir: Path | None = None, *, env: Mapping[str, str] | Non
     compiled = load_compiled()
     if overlay_dir is None:
         subjects = compiled["subjects"]
-        matrix = Matrix.from_documents(subjects, origins=dict.fromkeys(subjects, SHIPPED_ORIGIN))
+        origins = dict.fromkeys(subjects, SHIPPED_ORIGIN)
+        matrix = Matrix.from_documents(
+            subjects, origins=origins, versions=compiled.get("versions"), packages=compiled.get("packages")
+        )
     else:
         matrix = _load_with_overlay(compiled, overlay_dir, environment)
     _MATRICES[key] = matrix
@@ -61,9 +64,16 @@ def load_compiled(path: Path | None = None) -> dict[str, Any]:
     except OSError:
         raise DlenvError(f"the compiled matrix {path} is missing; run scripts/compile_matrix.py") from None
     compiled: dict[str, Any] = json.loads(raw)
-    compiled["_digest"] = hashlib.sha256(raw).hexdigest()
     _COMPILED[str(path)] = compiled
     return compiled
+
+
+def compiled_documents(compiled: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """subject -> document, every subject of a compiled matrix parsed."""
+    return {
+        subject: json.loads(text) if isinstance(text, str) else dict(text)
+        for subject, text in compiled["subjects"].items()
+    }
 
 
 def shipped_layers(compiled: Mapping[str, Any]) -> Any:
@@ -72,7 +82,7 @@ def shipped_layers(compiled: Mapping[str, Any]) -> Any:
 
     merged = MergedMatrix()
     files: Mapping[str, list[str]] = compiled.get("files", {})
-    for subject, doc in compiled["subjects"].items():
+    for subject, doc in compiled_documents(compiled).items():
         names = files.get(subject) or [f"{subject}.yaml"]
         merged.add_document(doc, f"matrices/{names[0]}")
     return merged
@@ -91,7 +101,8 @@ def _load_with_overlay(compiled: Mapping[str, Any], overlay_dir: Path, env: Mapp
     from dlenv.matrix.validate import matrix_files
 
     files = matrix_files(overlay_dir)
-    digest = hashlib.sha256(f"{__version__}\0{compiled['_digest']}".encode())
+    shipped = json.dumps(compiled.get("sources"), sort_keys=True)  # the shipped data's identity
+    digest = hashlib.sha256(f"{__version__}\0{shipped}".encode())
     for path in files:
         digest.update(f"\0{path.name}\0".encode())
         digest.update(path.read_bytes())
@@ -100,14 +111,18 @@ def _load_with_overlay(compiled: Mapping[str, Any], overlay_dir: Path, env: Mapp
     if cache_file is not None and cache_file.is_file():
         with contextlib.suppress(OSError, ValueError, KeyError):
             cached = json.loads(cache_file.read_text(encoding="utf-8"))
-            return Matrix.from_documents(cached["subjects"], origins=cached["origins"])
+            return Matrix.from_documents(cached["subjects"], origins=cached["origins"], versions=cached["versions"])
     report = validate_overlay(overlay_dir, compiled)
     report.raise_for_problems()
     documents = report.merged.documents()
     origins = report.merged.origins()
+    versions = {subject: str(doc["matrix_version"]) for subject, doc in documents.items()}
     if cache_file is not None:
-        _write_cache(cache_file, {"subjects": documents, "origins": origins})
-    return Matrix.from_documents(documents, origins=origins)
+        from dlenv.matrix.compile import subject_text
+
+        texts = {subject: subject_text(doc) for subject, doc in documents.items()}
+        _write_cache(cache_file, {"subjects": texts, "origins": origins, "versions": versions})
+    return Matrix.from_documents(documents, origins=origins, versions=versions)
 
 
 def _cache_dir(env: Mapping[str, str]) -> Path | None:
@@ -139,9 +154,8 @@ def read_documents_at(source: Path) -> dict[str, dict[str, Any]]:
         return report.merged.documents()
     if source.is_file():
         try:
-            compiled = json.loads(source.read_text(encoding="utf-8"))
-            subjects: dict[str, dict[str, Any]] = compiled["subjects"]
-        except (OSError, ValueError, KeyError, TypeError):
+            subjects = compiled_documents(json.loads(source.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             raise InputError(
                 "not a compiled matrix (no 'subjects')", path=source, fix="pass a matrix directory or a matrix.json"
             ) from None

@@ -7,7 +7,7 @@ construction only copies fields; it never re-checks them. Field names follow the
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -431,48 +431,97 @@ def _is_prerelease(text: str) -> bool:
 class FrameworkTable(Mapping[str, Framework]):
     """subject -> Framework, each built from its document on first access (most commands touch one or two)."""
 
-    __slots__ = ("_built", "_documents")
+    __slots__ = ("_built", "_load", "_subjects")
 
-    def __init__(self, documents: Mapping[str, Mapping[str, Any]]) -> None:
-        self._documents = dict(documents)
+    def __init__(self, subjects: Iterable[str], load: Callable[[str], Mapping[str, Any] | None]) -> None:
+        self._subjects = tuple(subjects)
+        self._load = load
         self._built: dict[str, Framework] = {}
 
     def __getitem__(self, subject: str) -> Framework:
         built = self._built.get(subject)
         if built is None:
-            built = Framework.from_document(self._documents[subject])
-            self._built[subject] = built
+            document = self._load(subject) if subject in self._subjects else None
+            if document is None:
+                raise KeyError(subject)
+            built = self._built[subject] = Framework.from_document(document)
         return built
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._documents)
+        return iter(self._subjects)
 
     def __len__(self) -> int:
-        return len(self._documents)
+        return len(self._subjects)
 
     def __repr__(self) -> str:
-        return f"FrameworkTable({sorted(self._documents)})"
+        return f"FrameworkTable({list(self._subjects)})"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # compared and hashed by identity: usable as a cache key
 class Matrix:
-    """The whole matrix: shipped data with any overlay already layered on top."""
+    """The whole matrix: shipped data with any overlay already layered on top.
+
+    Each subject is parsed (when compiled as JSON text) and turned into records on first access: a command that
+    needs the GPUs and one framework builds only those.
+    """
 
     matrix_version: str | None
-    cuda: CudaMatrix
-    gpus: GpuMatrix
-    frameworks: Mapping[str, Framework]
-    images: tuple[Image, ...]
     origins: Mapping[str, str] = field(default_factory=dict)
     """subject -> where its rows came from ('shipped', or the overlay files that changed it)."""
+    versions: Mapping[str, str] = field(default_factory=dict)
+    """subject -> the matrix_version of its data."""
+    packages: Mapping[str, str] | None = field(default=None, repr=False)
+    """Normalised distribution name -> framework subject (precomputed by the compiler; else built when asked)."""
+    _documents: Mapping[str, Mapping[str, Any] | str] = field(default_factory=dict, repr=False)
     _index: dict[str, Any] = field(default_factory=dict, compare=False, repr=False, hash=False)
+
+    @property
+    def subjects(self) -> tuple[str, ...]:
+        return tuple(sorted(self._documents))
+
+    @property
+    def cuda(self) -> CudaMatrix:
+        built: CudaMatrix = self._table("cuda", lambda: CudaMatrix.from_document(self.document("cuda")))
+        return built
+
+    @property
+    def gpus(self) -> GpuMatrix:
+        built: GpuMatrix = self._table("gpus", lambda: GpuMatrix.from_document(self.document("gpus")))
+        return built
+
+    @property
+    def frameworks(self) -> Mapping[str, Framework]:
+        """subject -> Framework for pytorch, tensorflow, jax, cupy, rapids and in-house subjects."""
+        from dlenv.matrix.schemas import FIXED_SUBJECTS
+
+        subjects = [subject for subject in self.subjects if subject not in FIXED_SUBJECTS]
+        built: FrameworkTable = self._table("frameworks", lambda: FrameworkTable(subjects, self.document))
+        return built
+
+    @property
+    def images(self) -> tuple[Image, ...]:
+        def build() -> tuple[Image, ...]:
+            return tuple(Image.from_dict(row) for row in (self.document("images") or {}).get("images", ()))
+
+        built: tuple[Image, ...] = self._table("images", build)
+        return built
+
+    def document(self, subject: str) -> Mapping[str, Any] | None:
+        """The raw document of `subject` (the YAML file's structure), parsed on first use."""
+        raw = self._documents.get(subject)
+        if isinstance(raw, str):
+            import json
+
+            parsed: Mapping[str, Any] = self._table(f"document:{subject}", lambda: json.loads(raw))
+            return parsed
+        return raw
 
     def framework(self, subject: str) -> Framework | None:
         return self.frameworks.get(subject)
 
     def find_gpu(self, name: str) -> GpuProduct | None:
         """A product by name or alias, ignoring case, spaces and a leading 'NVIDIA ' / 'GeForce '."""
-        table: dict[str, GpuProduct] = self._table("gpus", self._gpu_table)
+        table: dict[str, GpuProduct] = self._table("gpu-names", self._gpu_table)
         return table.get(normalize_gpu_name(name))
 
     def architecture_of(self, compute_capability: str) -> Architecture | None:
@@ -497,8 +546,19 @@ class Matrix:
 
     def framework_for_package(self, dist_name: str) -> Framework | None:
         """The framework whose builds install distribution `dist_name` (PEP 503 normalised)."""
-        wanted = normalize_dist_name(dist_name)
-        return next((f for f in self.frameworks.values() if wanted in f.packages), None)
+        index: Mapping[str, str] | None = self.packages
+        if index is None:
+            index = self._table("packages", self.package_index)
+        subject = index.get(normalize_dist_name(dist_name))
+        return self.frameworks.get(subject) if subject is not None else None
+
+    def package_index(self) -> dict[str, str]:
+        """Normalised distribution name -> framework subject (validation keeps each name to one subject)."""
+        index: dict[str, str] = {}
+        for subject, framework in self.frameworks.items():
+            for package in sorted(framework.packages):
+                index.setdefault(package, subject)
+        return index
 
     def image(self, reference: str) -> Image | None:
         return next((i for i in self.images if i.reference == reference.strip()), None)
@@ -517,20 +577,27 @@ class Matrix:
 
     @classmethod
     def from_documents(
-        cls, documents: Mapping[str, Mapping[str, Any]], origins: Mapping[str, str] | None = None
+        cls,
+        documents: Mapping[str, Mapping[str, Any] | str],
+        origins: Mapping[str, str] | None = None,
+        versions: Mapping[str, str] | None = None,
+        packages: Mapping[str, str] | None = None,
     ) -> Matrix:
-        """subject -> document (the YAML files' structure) -> Matrix; framework subjects are built lazily."""
-        from dlenv.matrix.schemas import FIXED_SUBJECTS
+        """subject -> document (the YAML files' structure, or its JSON text) -> Matrix; nothing is built yet.
 
-        versions = [str(doc["matrix_version"]) for doc in documents.values() if doc.get("matrix_version")]
-        images_doc = documents.get("images") or {}
+        `versions` (subject -> matrix_version) must be given when documents are JSON text; `packages` spares
+        framework_for_package() building every framework.
+        """
+        if versions is None:
+            versions = {
+                subject: str(doc["matrix_version"])
+                for subject, doc in documents.items()
+                if not isinstance(doc, str) and doc.get("matrix_version")
+            }
         return cls(
-            matrix_version=max(versions, default=None),
-            cuda=CudaMatrix.from_document(documents.get("cuda")),
-            gpus=GpuMatrix.from_document(documents.get("gpus")),
-            frameworks=FrameworkTable(
-                {subject: doc for subject, doc in sorted(documents.items()) if subject not in FIXED_SUBJECTS}
-            ),
-            images=tuple(Image.from_dict(row) for row in images_doc.get("images", ())),
+            matrix_version=max(versions.values(), default=None),
             origins=dict(origins or {}),
+            versions=dict(versions),
+            packages=packages,
+            _documents=dict(documents),
         )

@@ -200,7 +200,7 @@ def stats(matrix: Matrix, today: datetime.date | None = None) -> MatrixStats:
                 newest.released if newest else None,
             )
         )
-    subjects.append(SubjectStats("images", {"images": len(matrix.images)}, None))
+    subjects.append(SubjectStats("images", {"images": len(matrix.images)}, matrix.versions.get("images")))
     released = _date_of(matrix.matrix_version)
     age = ((today or datetime.date.today()) - released).days if released else None
     total = sum(sum(entry.rows.values()) for entry in subjects)

@@ -6,7 +6,7 @@ Every problem is one `InputError` naming the file, the row, the field, what is w
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +14,7 @@ from packaging.version import InvalidVersion, Version
 
 from dlenv.errors import InputError
 from dlenv.matrix.layers import LocatedRow, MergedMatrix, section_named, sections_of
-from dlenv.matrix.model import normalize_gpu_name
+from dlenv.matrix.model import normalize_dist_name, normalize_gpu_name
 from dlenv.matrix.schemas import schema_kind
 
 if TYPE_CHECKING:
@@ -298,6 +298,7 @@ def check_invariants(merged: MergedMatrix, *, skip: set[tuple[str, str, int]] | 
                 check_cuda(located, "cuda_range.min", cuda_range.get("min"))
                 check_cuda(located, "cuda_range.max", cuda_range.get("max"))
 
+    problems.extend(_check_packages(merged, rows))
     if unchecked_cuda:
         problems.append(
             InputError(
@@ -307,6 +308,31 @@ def check_invariants(merged: MergedMatrix, *, skip: set[tuple[str, str, int]] | 
             )
         )
     problems.extend(_check_gpus(rows("gpus", "architectures", all_rows=True), rows("gpus", "gpus")))
+    return problems
+
+
+def _check_packages(merged: MergedMatrix, rows: Callable[..., list[LocatedRow]]) -> list[InputError]:
+    """A distribution name installs builds of one framework subject only, or package lookups would be ambiguous."""
+    problems: list[InputError] = []
+    owner: dict[str, tuple[str, LocatedRow]] = {}
+    reported: set[tuple[str, str]] = set()
+    for subject in sorted(merged.subjects):
+        if schema_kind(subject) != "framework":
+            continue
+        for located in rows(subject, "builds"):
+            for index, package in enumerate(located.row.get("packages", [])):
+                key = normalize_dist_name(str(package))
+                other_subject, other = owner.setdefault(key, (subject, located))
+                if other_subject != subject and (key, subject) not in reported:
+                    reported.add((key, subject))  # once per package and subject, not once per build
+                    problems.append(
+                        _problem(
+                            located,
+                            f"packages[{index}]",
+                            f"package {package!r} also installs {other_subject} builds ({other.path}:{other.where})",
+                            "a distribution belongs to one framework subject: rename it or move the build",
+                        )
+                    )
     return problems
 
 

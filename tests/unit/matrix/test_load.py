@@ -168,3 +168,23 @@ def test_write_compiled_is_atomic_and_readable(matrix_dir: Path, tmp_path: Path)
     write_compiled(compile_directory(matrix_dir), target)
     assert oct(target.stat().st_mode & 0o777) == "0o644"
     assert [path.name for path in target.parent.iterdir()] == ["matrix.json"]
+
+
+def test_two_overlay_files_may_not_define_the_same_row(shipped_mini: Path, tmp_path: Path) -> None:
+    overlay = tmp_path / "overlay"
+    write_yaml(overlay / "a.yaml", in_house())
+    write_yaml(overlay / "b.yaml", in_house())
+    with pytest.raises(MatrixProblems) as caught:
+        load.load_matrix(overlay)
+    assert str(caught.value).startswith(
+        f"{overlay}/b.yaml:releases[0] (release 1.0.0): duplicate row: same key as {overlay}/a.yaml:releases[0]"
+    )
+    assert len(caught.value.problems) == 2  # the release and the build
+
+
+def test_an_overlay_with_a_broken_file_names_it(shipped_mini: Path, tmp_path: Path) -> None:
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    (overlay / "gpus.yaml").write_text("subject: gpus\ngpus: [\n", encoding="utf-8")
+    with pytest.raises(MatrixProblems, match=r"overlay/gpus\.yaml:3:1: YAML syntax error"):
+        load.load_matrix(overlay)

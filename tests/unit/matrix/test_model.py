@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 
@@ -87,7 +88,7 @@ def test_records_are_frozen(mini_matrix: Matrix) -> None:
 
 def test_frameworks_are_built_on_first_access() -> None:
     documents = {"jax": {"subject": "jax", "matrix_version": "2026.01.01", "releases": [], "builds": []}}
-    table = FrameworkTable(documents)
+    table = FrameworkTable(documents, documents.get)
     assert list(table) == ["jax"] and len(table) == 1
     assert table["jax"] is table["jax"]
     with pytest.raises(KeyError):
@@ -98,3 +99,18 @@ def test_matrix_version_is_the_newest_of_the_files(mini_matrix: Matrix) -> None:
     assert mini_matrix.matrix_version == "2026.11.01"
     assert sorted(mini_matrix.frameworks) == ["cupy", "jax", "pytorch", "rapids", "tensorflow"]
     assert mini_matrix.image("nvidia/cuda:12.4.1-cudnn-runtime-ubuntu22.04") is not None
+
+
+def test_subjects_compiled_as_json_text_are_parsed_on_first_use(mini_matrix: Matrix) -> None:
+    documents = {subject: json.dumps(mini_matrix.document(subject)) for subject in mini_matrix.subjects}
+    lazy = Matrix.from_documents(documents, versions=dict(mini_matrix.versions))
+    assert lazy.matrix_version == "2026.11.01"
+    assert lazy._index == {}
+    assert (product := lazy.find_gpu("T4")) is not None and product.compute_capability == "7.5"
+    assert "document:pytorch" not in lazy._index
+    assert lazy.frameworks["pytorch"] == mini_matrix.frameworks["pytorch"]
+    assert "document:pytorch" in lazy._index and "document:jax" not in lazy._index
+
+
+def test_a_matrix_can_be_a_cache_key(mini_matrix: Matrix) -> None:
+    assert {mini_matrix: 1}[mini_matrix] == 1

@@ -224,3 +224,12 @@ def test_without_cuda_yaml_one_problem_says_so(matrix_dir: Path) -> None:
         f"{matrix_dir}/images.yaml: no cuda.yaml: the CUDA versions of 14 row(s) cannot be checked"
         " (fix: add the cuda subject's file (subject: cuda) to the matrix directory)"
     ]
+
+
+def test_a_package_belongs_to_one_framework_subject(matrix_dir: Path) -> None:
+    problems = problems_after(matrix_dir, "jax.yaml", lambda doc: doc["builds"][0]["packages"].append("torch"))
+    assert problems == [
+        f"{matrix_dir}/pytorch.yaml:builds[0] (release 2.4.1, build cu118).packages[0]: package 'torch' also installs"
+        f" jax builds ({matrix_dir}/jax.yaml:builds[0] (release 0.4.35, build cuda12))"
+        " (fix: a distribution belongs to one framework subject: rename it or move the build)"
+    ]
