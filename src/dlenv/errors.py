@@ -40,3 +40,9 @@ class InputError(DlenvError):
         location = ":".join(part for part in (self.path, self.where) if part)
         text = f"{location}: {self.problem}" if location else self.problem
         return f"{text} (fix: {self.fix})" if self.fix else text
+
+
+class ProblemsError(DlenvError):
+    """The inputs are fine but no answer exists: no combination resolves, no base image fits (exit 1)."""
+
+    exit_code = EXIT_PROBLEMS

@@ -15,12 +15,24 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-from dlenv.cli import check_cmd, doctor_cmd, matrix_cmd, probe_cmd, resolve_cmd  # noqa: E402  (register below)
+from dlenv.cli import (  # noqa: E402  (register below)
+    build_cmd,
+    check_cmd,
+    doctor_cmd,
+    env_cmd,
+    lock_cmd,
+    matrix_cmd,
+    probe_cmd,
+    resolve_cmd,
+)
 
 app.command("doctor")(doctor_cmd.doctor)
 app.command("probe")(probe_cmd.probe)
 app.command("check")(check_cmd.check)
 app.command("resolve")(resolve_cmd.resolve)
+app.command("lock")(lock_cmd.lock)
+app.command("env")(env_cmd.env)
+app.command("build")(build_cmd.build)
 app.add_typer(matrix_cmd.app, name="matrix")
 
 

@@ -1,0 +1,81 @@
+"""`dlenv lock`: a hashed pip lock of a stack known to work on the host; `--check` says whether a lock still fits."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dlenv.cli.host_options import (
+    ArchOption,
+    DriverOption,
+    GpuOption,
+    HostFileOption,
+    MatrixDirOption,
+    MatrixSource,
+    OsOption,
+    PythonOption,
+    host_from_options,
+)
+from dlenv.cli.provision_options import ForceOption, OutputOption, RequirementsArgument, regenerate_command
+from dlenv.errors import EXIT_OK, EXIT_PROBLEMS, InputError
+
+
+class LockFormat(str, Enum):
+    requirements = "requirements"
+    pylock = "pylock"
+
+
+def lock(
+    requirements: RequirementsArgument = None,
+    output: OutputOption = None,
+    force: ForceOption = False,
+    output_format: Annotated[
+        LockFormat, typer.Option("--format", "-f", help="requirements (pip -r) or pylock (PEP 751 pylock.toml).")
+    ] = LockFormat.requirements,
+    check_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--check", dir_okay=False, help="Exit 1 when this lock is stale or its pins no longer fit the host."
+        ),
+    ] = None,
+    matrix_dir: MatrixDirOption = None,
+    host_file: HostFileOption = None,
+    driver: DriverOption = None,
+    gpu: GpuOption = None,
+    python: PythonOption = None,
+    os_name: OsOption = None,
+    arch: ArchOption = None,
+) -> None:
+    """Pin a stack that works on the host, with its whole dependency closure and a sha256 for every file.
+
+    pip resolves the closure for the target's Python and platform. Exit codes: 0 written (or, with --check, the
+    lock is current and fits), 1 no stack works / the lock is stale or does not fit, 2 bad input.
+    """
+    matrix = MatrixSource(matrix_dir)
+    host = host_from_options(host_file, driver, gpu, python, os_name, arch, matrix)
+    if check_file is not None:
+        from dlenv.provision.lock import check_lock, render_check
+
+        if requirements:
+            raise InputError("--check reads the requirements from the lock", where="arguments", fix="drop them")
+        try:
+            text = check_file.read_text(encoding="utf-8")
+        except OSError as error:
+            raise InputError(f"cannot read: {error.strerror or error}", path=check_file, fix="pass a lock") from None
+        result = check_lock(str(check_file), text, host, matrix())
+        typer.echo(render_check(result), nl=False)
+        raise typer.Exit(EXIT_OK if result.ok else EXIT_PROBLEMS)
+
+    from dlenv.output import write_output
+    from dlenv.provision.lock import generate_lock
+    from dlenv.provision.stack import build_stack
+
+    stack = build_stack(host, matrix(), requirements or [])
+    extra = ["--format", output_format.value] if output_format is not LockFormat.requirements else []
+    command = regenerate_command(
+        "lock", list(stack.requirements), host_file, driver, gpu, python, os_name, arch, extra, output
+    )
+    write_output(generate_lock(stack, output_format.value, command), output, force=force)

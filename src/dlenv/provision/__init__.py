@@ -1,0 +1,6 @@
+"""Provisioning: from a host and a resolved stack to the files that build an environment known to work there.
+
+`stack.py` turns requirements into a `Stack` (the engine's choice, pinned for pip); `header.py` writes and reads the
+header every generated file starts with (inputs hash, regenerate command) and validates what reaches a file;
+`lock.py`, `conda.py` and `container.py` build values and render them as text.
+"""

@@ -1,0 +1,321 @@
+"""`dlenv lock`: the whole dependency closure of a stack, pinned with hashes, resolved by pip itself.
+
+pip runs as `python -m pip install --dry-run --ignore-installed --report FILE` for the target's Python version and
+platform (`--python-version`, `--platform`, `--implementation cp`, `--only-binary=:all:`), with the index the user's
+pip configuration names plus the indexes the stack's builds come from. Each file's sha256 comes from the report
+(the index's hash), so `pip install --require-hashes -r requirements.lock` installs exactly what was resolved.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlparse
+
+from dlenv.errors import InputError, ProblemsError
+from dlenv.provision.stack import check_requirement_text
+
+if TYPE_CHECKING:
+    from dlenv.host.model import HostFacts
+    from dlenv.matrix.model import Matrix
+    from dlenv.provision.header import Header
+    from dlenv.provision.stack import Stack
+
+_HEX64 = frozenset("0123456789abcdef")
+_FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+!-]{0,250}\.(?:whl|tar\.gz|zip)$")
+PipRunner = Callable[[list[str], Mapping[str, str]], "subprocess.CompletedProcess[str]"]
+
+
+@dataclass(frozen=True)
+class LockedFile:
+    name: str
+    version: str
+    filename: str
+    url: str
+    sha256: str
+    requested: bool
+
+
+@dataclass(frozen=True)
+class Lock:
+    stack: Stack
+    files: tuple[LockedFile, ...]
+    index_options: tuple[str, ...]
+    indexes: tuple[tuple[str, str], ...] = ()
+    """package -> the (non-default) index its build was resolved from."""
+
+
+def _run_pip(command: list[str], env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, capture_output=True, text=True, env=dict(env), check=False, timeout=1800)
+
+
+def pip_command(stack: Stack, report: Path, requirements: Path, index_options: tuple[str, ...]) -> list[str]:
+    command = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet"]
+    command += ["--report", str(report), "--only-binary=:all:", "--python-version", stack.python]
+    # --target: older pip accepts platform options only with it; nothing is written (--dry-run).
+    command += ["--implementation", "cp", "--target", str(report.parent / "target")]
+    for tag in stack.platform_tags:
+        command += ["--platform", tag]
+    command += [*index_options, "-r", str(requirements)]
+    return command
+
+
+def _hash_from_index(name: str, filename: str, index_urls: tuple[str, ...]) -> str | None:
+    """The sha256 the index's JSON Simple API gives for `filename` (when pip's report has none)."""
+    try:
+        from dlenv.index import IndexAccessError, SimpleClient
+    except ImportError:  # pragma: no cover - the index package ships with dlenv
+        return None
+    for index_url in index_urls:
+        try:
+            page = SimpleClient(index_url, retries=1).project(name)
+        except (IndexAccessError, InputError):
+            continue
+        for file in page.files:
+            if file.filename == filename and file.hashes.get("sha256"):
+                return str(file.hashes["sha256"])
+    return None
+
+
+def _sha256(item: Mapping[str, Any], url: str, index_urls: tuple[str, ...] = ()) -> str:
+    archive = item.get("download_info", {}).get("archive_info", {})
+    digest = archive.get("hashes", {}).get("sha256")
+    if digest is None and str(archive.get("hash", "")).startswith("sha256="):
+        digest = archive["hash"].split("=", 1)[1]
+    if digest is None and url.startswith("file://"):
+        digest = hashlib.sha256(Path(unquote(urlparse(url).path)).read_bytes()).hexdigest()
+    if digest is None and index_urls:
+        name = str(item.get("metadata", {}).get("name", ""))
+        digest = _hash_from_index(name, unquote(url.rsplit("/", 1)[-1].split("#", 1)[0]), index_urls)
+    if digest is None:
+        raise ProblemsError(f"the index gave no sha256 for {url}; a hashed lock needs an index that publishes hashes")
+    if len(digest) != 64 or not set(digest) <= _HEX64:
+        raise ProblemsError(f"the index gave a malformed sha256 for {url}")
+    return str(digest)
+
+
+def parse_report(report: Mapping[str, Any], index_urls: tuple[str, ...] = ()) -> tuple[LockedFile, ...]:
+    files = []
+    for item in report.get("install", []):
+        metadata = item.get("metadata", {})
+        name, version = str(metadata.get("name", "")), str(metadata.get("version", ""))
+        url = str(item.get("download_info", {}).get("url", ""))
+        check_requirement_text(f"{name}=={version}", "pip report")
+        filename = unquote(url.rsplit("/", 1)[-1].split("#", 1)[0])
+        if not _FILENAME.match(filename):
+            raise ProblemsError(f"pip reported a file name dlenv will not write: {filename!r}")
+        files.append(
+            LockedFile(name, version, filename, url, _sha256(item, url, index_urls), bool(item.get("requested")))
+        )
+    return tuple(sorted(files, key=lambda f: f.name.lower().replace("_", "-")))
+
+
+def lock_stack(
+    stack: Stack,
+    *,
+    env: Mapping[str, str] | None = None,
+    run_pip: PipRunner = _run_pip,
+    index_rewrite: Callable[[str], str] | None = None,
+) -> Lock:
+    """Resolve the stack's closure with pip for the target. `index_rewrite` maps the matrix's index URLs (tests)."""
+    options = stack.index_options
+    if index_rewrite is not None:
+        options = tuple(index_rewrite(o) if o.startswith("http") else o for o in options)
+    with tempfile.TemporaryDirectory(prefix="dlenv-lock-") as scratch:
+        requirements = Path(scratch) / "requirements.in"
+        requirements.write_text("".join(f"{pin.requirement}\n" for pin in stack.pins), encoding="utf-8")
+        report_path = Path(scratch) / "report.json"
+        command = pip_command(stack, report_path, requirements, options)
+        result = run_pip(command, env if env is not None else os.environ)
+        if result.returncode != 0 or not report_path.exists():
+            lines = [line for line in (result.stderr or result.stdout or "").splitlines() if line.strip()]
+            reason = next((line for line in lines if "ERROR" in line), lines[-1] if lines else "no output")
+            raise ProblemsError(f"pip could not resolve the stack for the target: {reason.strip()}")
+        report = json.loads(report_path.read_text(encoding="utf-8"))
+    rewrite = index_rewrite or (lambda url: url)
+    indexes = tuple((pin.package, rewrite(pin.index_url)) for pin in stack.pins if pin.index_url)
+    index_urls = tuple(option for option in options if option.startswith("http"))
+    try:
+        from dlenv.index import find_index_config
+
+        index_urls = (*find_index_config(env if env is not None else os.environ).all_urls, *index_urls)
+    except (ImportError, InputError):
+        pass
+    return Lock(stack, parse_report(report, index_urls), options, indexes)
+
+
+def render_requirements(lock: Lock, header: Header) -> str:
+    lines = [header.render(), "# pip install --require-hashes --no-deps -r THIS_FILE\n"]
+    index = lock.index_options
+    lines += [f"{index[i]} {index[i + 1]}\n" for i in range(0, len(index), 2)]
+    for file in lock.files:
+        lines.append(f"{file.name}=={file.version} \\\n    --hash=sha256:{file.sha256}\n")
+    return "".join(lines)
+
+
+def _toml(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _environment_marker(stack: Stack) -> str:
+    system = {"linux": "linux", "macos": "darwin", "windows": "win32"}.get(stack.system, stack.system)
+    machine = {"x86_64": "x86_64", "aarch64": "aarch64", "arm64": "arm64"}.get(stack.arch, stack.arch)
+    if stack.system == "windows" and machine == "x86_64":
+        machine = "AMD64"
+    return f"sys_platform == '{system}' and platform_machine == '{machine}'"
+
+
+def render_pylock(lock: Lock, header: Header) -> str:
+    """PEP 751 pylock.toml: one package per locked file, with its URL and sha256."""
+    stack = lock.stack
+    lines = [header.render()]
+    lines.append('lock-version = "1.0"\n')
+    lines.append(f"environments = [{_toml(_environment_marker(stack))}]\n")
+    lines.append(f"requires-python = {_toml('==' + stack.python + '.*')}\n")
+    lines.append('created-by = "dlenv"\n')
+    indexes = dict(lock.indexes)
+    for file in lock.files:
+        lines.append("\n[[packages]]\n")
+        lines.append(f"name = {_toml(file.name)}\nversion = {_toml(file.version)}\n")
+        index = indexes.get(file.name.lower().replace("_", "-"))
+        if index:
+            lines.append(f"index = {_toml(index)}\n")
+        lines.append("\n[[packages.wheels]]\n")
+        lines.append(f"name = {_toml(file.filename)}\nurl = {_toml(file.url)}\n")
+        lines.append(f"hashes = {{ sha256 = {_toml(file.sha256)} }}\n")
+    return "".join(lines)
+
+
+# --- dlenv lock --check ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LockCheck:
+    path: str
+    stale: bool
+    recorded_hash: str
+    current_hash: str | None
+    recorded_target: str
+    current_target: str | None
+    problems: tuple[str, ...]
+    """One line per locked framework pin that does not fit the host, or why the stack no longer resolves."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.stale and not self.problems
+
+
+def locked_pins(text: str, file_format: str) -> list[str]:
+    """name==version of every package in a requirements lock or a pylock.toml."""
+    pins = []
+    if file_format == "pylock":
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:
+            import tomli as tomllib
+        try:
+            document = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as error:
+            raise InputError(f"not valid TOML: {error}", fix="regenerate it with dlenv lock") from None
+        pins = [f"{p.get('name')}=={p.get('version')}" for p in document.get("packages", [])]
+    else:
+        for raw in text.splitlines():
+            line = raw.strip().removesuffix("\\").strip()
+            if line and not line.startswith(("#", "-")):
+                pins.append(line)
+    return [check_requirement_text(pin, "lock file") for pin in pins]
+
+
+def check_lock(path: str, text: str, host: HostFacts, matrix: Matrix) -> LockCheck:
+    """Is the lock stale for this host and matrix (inputs hash), and do its framework pins still fit the host?"""
+    from dlenv.compat.check import check
+    from dlenv.compat.requirements import parse_requirement
+    from dlenv.host.model import Severity
+    from dlenv.provision.header import inputs_hash, inputs_of, read_header, target_summary
+    from dlenv.provision.stack import build_stack
+
+    header = read_header(text, path)
+    if header.kind != "lock":
+        raise InputError(f"a {header.kind} file, not a lock", path=path, fix="pass a file `dlenv lock` wrote")
+    recorded = header.fields["inputs-sha256"]
+    problems: list[str] = []
+    current_hash = current_target = None
+    try:
+        stack = build_stack(host, matrix, header.requirements)
+    except ProblemsError as error:
+        problems.append(str(error))
+    else:
+        current_hash = inputs_hash(inputs_of(stack, "lock", header.file_format))
+        current_target = target_summary(stack)
+    # The stack line holds the pins as the matrix names them (RAPIDS 24.10.*); the lock holds what pip chose
+    # (24.10.1). Each locked framework must match its stack pin, and the stack pins are checked against the host.
+    framework_pins = [
+        parse_requirement(check_requirement_text(pin, "stack"), f"{path}: {pin}")
+        for pin in header.fields["stack"].split()
+    ]
+    stack_pins = {pin.name.lower().replace("_", "-"): pin.requirement for pin in framework_pins}
+    for text_pin in locked_pins(text, header.file_format):
+        name, _, version = text_pin.partition("==")
+        wanted = stack_pins.get(name.lower().replace("_", "-"))
+        if wanted is None and matrix.framework_for_package(name) is not None:
+            problems.append(f"{text_pin} is locked but not in the stack line of the header (was the lock edited?)")
+        elif wanted is not None and not wanted.specifier.contains(version, prereleases=True):
+            problems.append(f"{text_pin} does not match the stack's {wanted} (was the lock edited?)")
+    if framework_pins:
+        report = check(host, matrix, framework_pins)
+        for result in report.results:
+            errors = [f for f in result.findings if f.severity is Severity.ERROR]
+            if errors:
+                problems.append(
+                    f"{result.requirement.text} does not fit the host: {errors[0].code}: {errors[0].message}"
+                )
+        problems += [f"{f.code}: {f.message}" for f in report.conflicts if f.severity is Severity.ERROR]
+    return LockCheck(
+        path=path,
+        stale=current_hash != recorded,
+        recorded_hash=recorded,
+        current_hash=current_hash,
+        recorded_target=header.fields["target"],
+        current_target=current_target,
+        problems=tuple(problems),
+    )
+
+
+def render_check(result: LockCheck) -> str:
+    lines = []
+    if result.stale:
+        now = result.current_hash[:12] if result.current_hash else "unresolvable"
+        lines.append(f"{result.path}: stale: inputs-sha256 {result.recorded_hash[:12]} was recorded, now {now}")
+        if result.current_target and result.current_target != result.recorded_target:
+            lines.append(f"  target was: {result.recorded_target}")
+            lines.append(f"  target now: {result.current_target}")
+    lines += [f"{result.path}: {problem}" for problem in result.problems]
+    if result.ok:
+        lines.append(f"{result.path}: up to date and fits the host")
+    return "".join(f"{line}\n" for line in lines)
+
+
+def generate_lock(
+    stack: Stack,
+    file_format: str,
+    command: list[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    run_pip: PipRunner = _run_pip,
+    index_rewrite: Callable[[str], str] | None = None,
+) -> str:
+    """The text of a lock: 'requirements' (pip -r with hashes) or 'pylock' (PEP 751)."""
+    from dlenv.provision.header import make_header
+
+    header = make_header(stack, "lock", file_format, command)
+    locked = lock_stack(stack, env=env, run_pip=run_pip, index_rewrite=index_rewrite)
+    return render_pylock(locked, header) if file_format == "pylock" else render_requirements(locked, header)
