@@ -11,6 +11,8 @@ EXIT_OK = 0
 EXIT_PROBLEMS = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3
+# The package index could not be read (network down, index failing): neither bad input nor a dlenv bug.
+EXIT_INDEX = 4
 
 
 class DlenvError(Exception):

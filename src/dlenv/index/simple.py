@@ -20,15 +20,12 @@ from urllib.parse import urljoin, urlsplit
 from packaging.utils import canonicalize_name
 
 from dlenv import __version__
-from dlenv.errors import DlenvError
+from dlenv.errors import EXIT_INDEX, DlenvError
 
 if TYPE_CHECKING:
     import requests
 
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
-# The index could not be read (network down, index failing, project absent). Distinct from the codes in
-# dlenv.errors because it is neither bad input nor an internal error.
-EXIT_INDEX = 4
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
