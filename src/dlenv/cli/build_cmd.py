@@ -18,7 +18,13 @@ from dlenv.cli.host_options import (
     PythonOption,
     host_from_options,
 )
-from dlenv.cli.provision_options import ForceOption, OutputOption, RequirementsArgument, regenerate_command
+from dlenv.cli.provision_options import (
+    ForceOption,
+    OutputOption,
+    RequirementsArgument,
+    check_output_path,
+    regenerate_command,
+)
 from dlenv.errors import InputError
 
 
@@ -67,6 +73,7 @@ def build(
     from dlenv.provision.container import generate_container
     from dlenv.provision.stack import build_stack
 
+    check_output_path(output, force)
     engines = APPTAINER_ENGINES if output_format is BuildFormat.apptainer else DOCKER_ENGINES
     engine = next((found for found in (shutil.which(name) for name in engines) if found), None)
     if run_build:
@@ -84,7 +91,7 @@ def build(
     extra += ["--lock", lock_file] if lock_file != "requirements.lock" else []
     extra += ["--source", source] if source else []
     command = regenerate_command(
-        "build", list(stack.requirements), host_file, driver, gpu, python, os_name, arch, extra, output
+        "build", list(stack.requirements), host_file, driver, gpu, python, os_name, arch, extra, output, matrix_dir
     )
     text = generate_container(stack, matrix(), output_format.value, command, lock_file, source)
     write_output(text, output, force=force)

@@ -18,7 +18,13 @@ from dlenv.cli.host_options import (
     PythonOption,
     host_from_options,
 )
-from dlenv.cli.provision_options import ForceOption, OutputOption, RequirementsArgument, regenerate_command
+from dlenv.cli.provision_options import (
+    ForceOption,
+    OutputOption,
+    RequirementsArgument,
+    check_output_path,
+    regenerate_command,
+)
 
 
 class EnvFormat(str, Enum):
@@ -51,12 +57,13 @@ def env(
     from dlenv.provision.stack import build_stack, check_name
 
     check_name(name, "--name")
+    check_output_path(output, force)
     matrix = MatrixSource(matrix_dir)
     host = host_from_options(host_file, driver, gpu, python, os_name, arch, matrix)
     stack = build_stack(host, matrix(), requirements or [])
     extra = ["--format", output_format.value] if output_format is not EnvFormat.conda else []
     extra += ["--name", name] if name != "dlenv" else []
     command = regenerate_command(
-        "env", list(stack.requirements), host_file, driver, gpu, python, os_name, arch, extra, output
+        "env", list(stack.requirements), host_file, driver, gpu, python, os_name, arch, extra, output, matrix_dir
     )
     write_output(generate_env(stack, matrix(), output_format.value, command, name), output, force=force)

@@ -19,7 +19,13 @@ from dlenv.cli.host_options import (
     PythonOption,
     host_from_options,
 )
-from dlenv.cli.provision_options import ForceOption, OutputOption, RequirementsArgument, regenerate_command
+from dlenv.cli.provision_options import (
+    ForceOption,
+    OutputOption,
+    RequirementsArgument,
+    check_output_path,
+    regenerate_command,
+)
 from dlenv.errors import EXIT_OK, EXIT_PROBLEMS, InputError
 
 
@@ -61,10 +67,14 @@ def lock(
 
         if requirements:
             raise InputError("--check reads the requirements from the lock", where="arguments", fix="drop them")
+        if output is not None:
+            raise InputError("--check writes no file; it prints its verdict", where="-o", fix="drop -o")
         try:
             text = check_file.read_text(encoding="utf-8")
         except OSError as error:
             raise InputError(f"cannot read: {error.strerror or error}", path=check_file, fix="pass a lock") from None
+        except UnicodeDecodeError:
+            raise InputError("not UTF-8 text", path=check_file, fix="pass a lock `dlenv lock` wrote") from None
         result = check_lock(str(check_file), text, host, matrix())
         typer.echo(render_check(result), nl=False)
         raise typer.Exit(EXIT_OK if result.ok else EXIT_PROBLEMS)
@@ -73,9 +83,10 @@ def lock(
     from dlenv.provision.lock import generate_lock
     from dlenv.provision.stack import build_stack
 
+    check_output_path(output, force)
     stack = build_stack(host, matrix(), requirements or [])
     extra = ["--format", output_format.value] if output_format is not LockFormat.requirements else []
     command = regenerate_command(
-        "lock", list(stack.requirements), host_file, driver, gpu, python, os_name, arch, extra, output
+        "lock", list(stack.requirements), host_file, driver, gpu, python, os_name, arch, extra, output, matrix_dir
     )
     write_output(generate_lock(stack, output_format.value, command), output, force=force)

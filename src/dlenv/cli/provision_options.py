@@ -18,6 +18,21 @@ RequirementsArgument = Annotated[
 ]
 
 
+def check_output_path(output: str | None, force: bool) -> None:
+    """Refuse an -o path that cannot be written before resolving (pip can take minutes); write_output checks again."""
+    from dlenv.errors import InputError
+
+    if output in (None, "-"):
+        return
+    path = Path(output)
+    if path.is_dir():
+        raise InputError("is a directory", path=path, fix="give a file path to -o")
+    if path.exists() and not force:
+        raise InputError("file exists", path=path, fix="pass --force to overwrite it, or choose another -o path")
+    if not path.parent.is_dir():
+        raise InputError("no such directory", path=path.parent, fix="create it, or choose another -o path")
+
+
 def regenerate_command(
     name: str,
     requirements: list[str],
@@ -29,9 +44,12 @@ def regenerate_command(
     arch: str | None,
     extra: list[str],
     output: str | None,
+    matrix_dir: Path | None = None,
 ) -> list[str]:
     """The command that regenerates the file, in a fixed order (never sys.argv, which varies in spelling)."""
     command = ["dlenv", name, *requirements]
+    if matrix_dir is not None:  # an overlay changes the pins: regenerating without it gives another file
+        command += ["--matrix", str(matrix_dir)]
     if host_file is not None:
         command += ["--host", str(host_file)]
     if driver:

@@ -1,9 +1,11 @@
 """`dlenv lock`: the whole dependency closure of a stack, pinned with hashes, resolved by pip itself.
 
-pip runs as `python -m pip install --dry-run --ignore-installed --report FILE` for the target's Python version and
-platform (`--python-version`, `--platform`, `--implementation cp`, `--only-binary=:all:`), with the index the user's
-pip configuration names plus the indexes the stack's builds come from. Each file's sha256 comes from the report
-(the index's hash), so `pip install --require-hashes -r requirements.lock` installs exactly what was resolved.
+pip runs as `pip install --dry-run --ignore-installed --report FILE` for the target's Python version and platform
+(`--python-version`, `--platform`, `--implementation cp`, `--only-binary=:all:`), with the index the user's pip
+configuration names plus the indexes the stack's builds come from, and with the target's environment markers (see
+`PIP_WITH_TARGET_MARKERS`); `closure.py` then checks the closure against those markers. Each file's sha256 comes
+from the report (the index's hash), so `pip install --require-hashes -r requirements.lock` installs exactly what
+was resolved.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
+
+from packaging.utils import canonicalize_name
 
 from dlenv.errors import InputError, ProblemsError
 from dlenv.provision.stack import check_requirement_text
@@ -58,9 +62,28 @@ def _run_pip(command: list[str], env: Mapping[str, str]) -> subprocess.Completed
     return subprocess.run(command, capture_output=True, text=True, env=dict(env), check=False, timeout=1800)
 
 
+# pip evaluates dependency markers for the interpreter it runs on, whatever --python-version and --platform say
+# (pypa/pip#11198): a Windows lock made on Linux would pull in `nvidia-*; platform_system == "Linux"` and fail, a
+# Python 3.12 lock made on 3.11 would miss `setuptools; python_version >= "3.12"`. pip reads those values from its
+# vendored packaging's default_environment(), so this runs pip's own CLI with that function answering for the target.
+PIP_WITH_TARGET_MARKERS = """\
+import json, sys
+from pip._vendor.packaging import markers
+target = json.loads(sys.argv.pop(1))
+markers.default_environment = lambda: dict(target)
+from pip._internal.cli.main import main
+sys.argv[0] = "pip"
+sys.exit(main())
+"""
+
+
 def pip_command(stack: Stack, report: Path, requirements: Path, index_options: tuple[str, ...]) -> list[str]:
-    command = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet"]
-    command += ["--report", str(report), "--only-binary=:all:", "--python-version", stack.python]
+    from dlenv.provision.closure import marker_environment
+
+    environment = json.dumps(marker_environment(stack), sort_keys=True)
+    command = [sys.executable, "-c", PIP_WITH_TARGET_MARKERS, environment, "install", "--dry-run"]
+    command += ["--ignore-installed", "--quiet", "--report", str(report), "--only-binary=:all:"]
+    command += ["--python-version", stack.python]
     # --target: older pip accepts platform options only with it; nothing is written (--dry-run).
     command += ["--implementation", "cp", "--target", str(report.parent / "target")]
     for tag in stack.platform_tags:
@@ -116,7 +139,39 @@ def parse_report(report: Mapping[str, Any], index_urls: tuple[str, ...] = ()) ->
         files.append(
             LockedFile(name, version, filename, url, _sha256(item, url, index_urls), bool(item.get("requested")))
         )
-    return tuple(sorted(files, key=lambda f: f.name.lower().replace("_", "-")))
+    return tuple(sorted(files, key=lambda f: canonicalize_name(f.name)))
+
+
+def pip_failure(output: str) -> str:
+    """The line of pip's output that says why it failed: its last ERROR that names a cause, else its last line."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    if any("No module named 'pip'" in line for line in lines):
+        return f"{sys.executable} has no pip; dlenv runs the pip of its own environment (python -m ensurepip)"
+    errors = [line for line in lines if line.startswith("ERROR")]
+    # "Ignored the following versions ..." is context and "ResolutionImpossible: for help visit ..." a link.
+    causes = [line for line in errors if not line.startswith("ERROR: Ignored") and "for help visit" not in line]
+    return (causes or errors or lines or ["no output"])[-1]
+
+
+MAX_PIP_RUNS = 4
+"""pip runs per lock: each adds what the target's markers need and the previous run skipped (closure.py)."""
+
+
+def _pip_report(
+    stack: Stack, lines: list[str], options: tuple[str, ...], env: Mapping[str, str], run_pip: PipRunner
+) -> Any:
+    with tempfile.TemporaryDirectory(prefix="dlenv-lock-") as scratch:
+        requirements = Path(scratch) / "requirements.in"
+        requirements.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+        report_path = Path(scratch) / "report.json"
+        try:
+            result = run_pip(pip_command(stack, report_path, requirements, options), env)
+        except subprocess.TimeoutExpired:
+            raise ProblemsError("pip did not finish resolving the stack within 30 minutes") from None
+        if result.returncode != 0 or not report_path.exists():
+            reason = pip_failure(result.stderr or result.stdout or "")
+            raise ProblemsError(f"pip could not resolve the stack for the target: {reason}")
+        return json.loads(report_path.read_text(encoding="utf-8"))
 
 
 def lock_stack(
@@ -127,30 +182,39 @@ def lock_stack(
     index_rewrite: Callable[[str], str] | None = None,
 ) -> Lock:
     """Resolve the stack's closure with pip for the target. `index_rewrite` maps the matrix's index URLs (tests)."""
+    from dlenv.provision.closure import marker_environment, target_closure
+
+    environ = env if env is not None else os.environ
     options = stack.index_options
     if index_rewrite is not None:
         options = tuple(index_rewrite(o) if o.startswith("http") else o for o in options)
-    with tempfile.TemporaryDirectory(prefix="dlenv-lock-") as scratch:
-        requirements = Path(scratch) / "requirements.in"
-        requirements.write_text("".join(f"{pin.requirement}\n" for pin in stack.pins), encoding="utf-8")
-        report_path = Path(scratch) / "report.json"
-        command = pip_command(stack, report_path, requirements, options)
-        result = run_pip(command, env if env is not None else os.environ)
-        if result.returncode != 0 or not report_path.exists():
-            lines = [line for line in (result.stderr or result.stdout or "").splitlines() if line.strip()]
-            reason = next((line for line in lines if "ERROR" in line), lines[-1] if lines else "no output")
-            raise ProblemsError(f"pip could not resolve the stack for the target: {reason.strip()}")
-        report = json.loads(report_path.read_text(encoding="utf-8"))
+    lines = [pin.requirement for pin in stack.pins]
+    roots = [(pin.package, pin.extras) for pin in stack.pins]
+    for _ in range(MAX_PIP_RUNS):
+        report = _pip_report(stack, lines, options, environ, run_pip)
+        closure = target_closure(report, roots, marker_environment(stack))
+        if not closure.missing:
+            break
+        lines += [requirement for requirement in closure.missing if requirement not in lines]
+    else:
+        raise ProblemsError(
+            f"pip's resolution still lacks {', '.join(closure.missing)}, which the target's markers require"
+        )
+    report = {**report, "install": [i for i in report.get("install", []) if _canonical(i) in closure.needed]}
     rewrite = index_rewrite or (lambda url: url)
     indexes = tuple((pin.package, rewrite(pin.index_url)) for pin in stack.pins if pin.index_url)
     index_urls = tuple(option for option in options if option.startswith("http"))
     try:
         from dlenv.index import find_index_config
 
-        index_urls = (*find_index_config(env if env is not None else os.environ).all_urls, *index_urls)
+        index_urls = (*find_index_config(environ).all_urls, *index_urls)
     except (ImportError, InputError):
         pass
     return Lock(stack, parse_report(report, index_urls), options, indexes)
+
+
+def _canonical(item: Mapping[str, Any]) -> str:
+    return canonicalize_name(str(item.get("metadata", {}).get("name", "")))
 
 
 def render_requirements(lock: Lock, header: Header) -> str:
@@ -167,11 +231,10 @@ def _toml(value: str) -> str:
 
 
 def _environment_marker(stack: Stack) -> str:
-    system = {"linux": "linux", "macos": "darwin", "windows": "win32"}.get(stack.system, stack.system)
-    machine = {"x86_64": "x86_64", "aarch64": "aarch64", "arm64": "arm64"}.get(stack.arch, stack.arch)
-    if stack.system == "windows" and machine == "x86_64":
-        machine = "AMD64"
-    return f"sys_platform == '{system}' and platform_machine == '{machine}'"
+    from dlenv.provision.closure import marker_environment
+
+    values = marker_environment(stack)
+    return f"sys_platform == '{values['sys_platform']}' and platform_machine == '{values['platform_machine']}'"
 
 
 def render_pylock(lock: Lock, header: Header) -> str:
@@ -182,11 +245,12 @@ def render_pylock(lock: Lock, header: Header) -> str:
     lines.append(f"environments = [{_toml(_environment_marker(stack))}]\n")
     lines.append(f"requires-python = {_toml('==' + stack.python + '.*')}\n")
     lines.append('created-by = "dlenv"\n')
-    indexes = dict(lock.indexes)
+    indexes = {canonicalize_name(package): url for package, url in lock.indexes}
     for file in lock.files:
         lines.append("\n[[packages]]\n")
-        lines.append(f"name = {_toml(file.name)}\nversion = {_toml(file.version)}\n")
-        index = indexes.get(file.name.lower().replace("_", "-"))
+        # PEP 751 wants normalized names (Jinja2 -> jinja2, typing_extensions -> typing-extensions).
+        lines.append(f"name = {_toml(canonicalize_name(file.name))}\nversion = {_toml(file.version)}\n")
+        index = indexes.get(canonicalize_name(file.name))
         if index:
             lines.append(f"index = {_toml(index)}\n")
         lines.append("\n[[packages.wheels]]\n")
@@ -214,7 +278,7 @@ class LockCheck:
         return not self.stale and not self.problems
 
 
-def locked_pins(text: str, file_format: str) -> list[str]:
+def locked_pins(text: str, file_format: str, path: str = "lock file") -> list[str]:
     """name==version of every package in a requirements lock or a pylock.toml."""
     pins = []
     if file_format == "pylock":
@@ -225,14 +289,17 @@ def locked_pins(text: str, file_format: str) -> list[str]:
         try:
             document = tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:
-            raise InputError(f"not valid TOML: {error}", fix="regenerate it with dlenv lock") from None
-        pins = [f"{p.get('name')}=={p.get('version')}" for p in document.get("packages", [])]
+            raise InputError(f"not valid TOML: {error}", path=path, fix="regenerate it with dlenv lock") from None
+        packages = document.get("packages", [])
+        if not isinstance(packages, list) or not all(isinstance(p, dict) for p in packages):
+            raise InputError("packages is not an array of tables", path=path, fix="regenerate it with dlenv lock")
+        pins = [f"{p.get('name')}=={p.get('version')}" for p in packages]
     else:
         for raw in text.splitlines():
             line = raw.strip().removesuffix("\\").strip()
             if line and not line.startswith(("#", "-")):
                 pins.append(line)
-    return [check_requirement_text(pin, "lock file") for pin in pins]
+    return [check_requirement_text(pin, path) for pin in pins]
 
 
 def check_lock(path: str, text: str, host: HostFacts, matrix: Matrix) -> LockCheck:
@@ -249,21 +316,28 @@ def check_lock(path: str, text: str, host: HostFacts, matrix: Matrix) -> LockChe
     recorded = header.fields["inputs-sha256"]
     problems: list[str] = []
     current_hash = current_target = None
+    requirements = header.requirements
+    if not requirements:
+        raise InputError("the header names no requirements", path=path, fix="regenerate the file with dlenv lock")
     try:
-        stack = build_stack(host, matrix, header.requirements)
+        stack = build_stack(host, matrix, requirements)
     except ProblemsError as error:
         problems.append(str(error))
+    except InputError as error:
+        if not (error.where or "").startswith("argument"):
+            raise  # the host or the matrix, not the file
+        raise InputError(error.problem, path=path, where="requirements", fix=error.fix) from None
     else:
         current_hash = inputs_hash(inputs_of(stack, "lock", header.file_format))
         current_target = target_summary(stack)
     # The stack line holds the pins as the matrix names them (RAPIDS 24.10.*); the lock holds what pip chose
     # (24.10.1). Each locked framework must match its stack pin, and the stack pins are checked against the host.
     framework_pins = [
-        parse_requirement(check_requirement_text(pin, "stack"), f"{path}: {pin}")
+        parse_requirement(check_requirement_text(pin, f"{path}: stack"), f"{path}: {pin}")
         for pin in header.fields["stack"].split()
     ]
     stack_pins = {pin.name.lower().replace("_", "-"): pin.requirement for pin in framework_pins}
-    for text_pin in locked_pins(text, header.file_format):
+    for text_pin in locked_pins(text, header.file_format, path):
         name, _, version = text_pin.partition("==")
         wanted = stack_pins.get(name.lower().replace("_", "-"))
         if wanted is None and matrix.framework_for_package(name) is not None:

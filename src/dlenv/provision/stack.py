@@ -37,6 +37,7 @@ BUNDLES_CUDA = {"pytorch": None, "tensorflow": "and-cuda"}
 
 _PLATFORM_TAGS = {
     "macos-arm64": ("macosx_11_0_arm64",),
+    "macos-aarch64": ("macosx_11_0_arm64",),  # host flags spell Apple silicon aarch64
     "macos-x86_64": ("macosx_10_15_x86_64",),
     "windows-x86_64": ("win_amd64",),
 }
@@ -158,7 +159,7 @@ class Stack:
 
     @property
     def platform_tags(self) -> tuple[str, ...]:
-        """pip --platform values for the target (pip adds the older manylinux tags itself)."""
+        """pip --platform values for the target (pip expands a macOS tag to the older releases, not manylinux_2_X)."""
         if self.system == "linux":
             # pip takes each tag literally: name every glibc from the target's down to manylinux2014's 2.17,
             # then the legacy aliases.
@@ -168,7 +169,15 @@ class Stack:
             if self.arch == "x86_64":
                 tags += ["manylinux2010_x86_64", "manylinux1_x86_64"]
             return tuple(tags)
-        return _PLATFORM_TAGS.get(self.platform_key, ())
+        other = _PLATFORM_TAGS.get(self.platform_key)
+        if other is None:
+            # Without --platform pip would resolve for the machine dlenv runs on, not for the target.
+            raise InputError(
+                f"dlenv cannot name pip's wheel platform for {self.platform_key}",
+                where="--os/--arch",
+                fix="target linux-x86_64, linux-aarch64, macos-arm64, macos-x86_64 or windows-x86_64",
+            )
+        return other
 
 
 def _pin(candidate: Candidate, platform_key: str) -> Pin:

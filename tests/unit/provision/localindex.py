@@ -73,11 +73,20 @@ INDEXES: dict[str, tuple[Wheel, ...]] = {
             "torch",
             "2.8.0",
             tuple(f"{cp}-{cp}-{LINUX}" for cp in CP),
-            ("filelock", 'nvidia-cuda-runtime-cu12==12.8.90; platform_system == "Linux"'),
+            # As the real torch 2.8.0 declares it: a dependency only Python 3.12 and newer install, and one only
+            # Windows installs (pip evaluates both for its own interpreter; dlenv for the target).
+            (
+                "filelock",
+                'nvidia-cuda-runtime-cu12==12.8.90; platform_system == "Linux"',
+                'setuptools; python_version >= "3.12"',
+                'colorama; sys_platform == "win32"',
+            ),
         ),
         Wheel("cudf-cu12", "24.10.1", tuple(f"{cp}-{cp}-{LINUX}" for cp in CP), ("nvidia-cuda-runtime-cu12>=12.0",)),
         FILELOCK,
         RUNTIME_12,
+        Wheel("setuptools", "75.1.0", ("py3-none-any",)),
+        Wheel("colorama", "0.4.6", ("py2.py3-none-any",)),
     ),
     "whl/cpu": (Wheel("torch", "2.8.0+cpu", tuple(f"{cp}-{cp}-{LINUX}" for cp in CP), ("filelock",)), FILELOCK),
     "whl/cu118": (

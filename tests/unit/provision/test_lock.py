@@ -149,3 +149,43 @@ def test_report_without_hash_is_refused() -> None:
     report["install"][0]["download_info"]["archive_info"] = {"hash": "sha256=" + "ab" * 32}  # type: ignore[index]
     (locked,) = parse_report(json.loads(json.dumps(report)))
     assert locked.sha256 == "ab" * 32
+
+
+def test_hash_missing_from_the_report_comes_from_the_index() -> None:
+    # pip's report gives no hash (a wheel cache entry from an older pip): the Simple API of the configured index,
+    # here the recorded responses of tests/data/index served on 127.0.0.1, supplies it.
+    from tests.unit.index.server import serve as serve_recorded
+
+    filename = "torch-2.8.0-cp312-cp312-manylinux_2_28_x86_64.whl"
+    report = {
+        "install": [
+            {
+                "metadata": {"name": "torch", "version": "2.8.0"},
+                "download_info": {"url": f"https://example.invalid/files/{filename}", "archive_info": {}},
+            }
+        ]
+    }
+    with serve_recorded() as server:
+        (locked,) = parse_report(report, ("http://127.0.0.1:9/simple/", server.simple_url))  # the first is down
+        assert "/simple/torch/" in server.paths()
+    assert locked.sha256 == "b2aca0939fb7e4d842561febbd4ffda67a8e958ff725c1c27e244e85e982173c"
+    with serve_recorded() as server, pytest.raises(ProblemsError, match="no sha256"):
+        parse_report(json.loads(json.dumps(report).replace("2.8.0-cp312", "9.9.9-cp312")), (server.simple_url,))
+
+
+def test_pip_failure_names_the_cause() -> None:
+    from dlenv.provision.lock import pip_failure
+
+    output = (
+        "ERROR: Ignored the following versions that require a different python version: 3.7 Requires-Python >=3.12\n"
+        "ERROR: Could not find a version that satisfies the requirement nvidia-nccl-cu12==2.27.3 (from versions: )\n"
+        "ERROR: No matching distribution found for nvidia-nccl-cu12==2.27.3\n"
+    )
+    assert pip_failure(output) == "ERROR: No matching distribution found for nvidia-nccl-cu12==2.27.3"
+    conflict = "ERROR: Cannot install a and b because these package versions have conflicting dependencies.\n"
+    conflict += (
+        "ERROR: ResolutionImpossible: for help visit https://pip.pypa.io/en/latest/topics/dependency-resolution\n"
+    )
+    assert pip_failure(conflict).startswith("ERROR: Cannot install a and b")
+    assert "has no pip" in pip_failure("/usr/bin/python3: No module named 'pip'\n")
+    assert pip_failure("") == "no output"
