@@ -27,6 +27,8 @@ def write_output(text: str, destination: str | None, *, force: bool = False) -> 
             f"cannot write here: {error.strerror or error}", path=path, fix="choose a writable -o path"
         ) from None
     try:
+        # mkstemp creates the file 0600; give it the mode a plain open() would (or keep the replaced file's)
+        os.fchmod(descriptor, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask())
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
@@ -36,3 +38,9 @@ def write_output(text: str, destination: str | None, *, force: bool = False) -> 
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current

@@ -63,7 +63,7 @@ class RuleContext:
 
     @property
     def platform_key(self) -> str:
-        return f"{self.host.platform.system}-{self.host.platform.arch}"
+        return self.host.platform.key
 
     @property
     def python(self) -> str | None:

@@ -87,7 +87,7 @@ def candidates_for(framework: Framework, package: str) -> list[Candidate]:
     return found
 
 
-def _matches(requirement: RequirementInput, candidate: Candidate) -> bool:
+def matches_requirement(requirement: RequirementInput, candidate: Candidate) -> bool:
     version = candidate.release.version
     if candidate.subject == "pytorch":
         version = f"{version}+{candidate.build.build}"
@@ -176,7 +176,7 @@ def check_requirement(ctx: RuleContext, requirement: RequirementInput) -> Requir
                 ),
             ),
         )
-    matching = [c for c in candidates_for(framework, package) if _matches(requirement, c)]
+    matching = [c for c in candidates_for(framework, package) if matches_requirement(requirement, c)]
     if not matching:
         finding = _no_such_build(requirement, framework, package)
         return RequirementResult(

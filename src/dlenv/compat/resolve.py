@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from packaging.version import InvalidVersion, Version
 
-from dlenv.compat.check import candidates_for, rule_context
+from dlenv.compat.check import candidates_for, matches_requirement, rule_context
 from dlenv.compat.coinstall import coinstall_findings
 from dlenv.compat.evaluate import Evaluation, evaluate, rank
 from dlenv.errors import InputError
@@ -71,12 +71,11 @@ def _ranked(ctx: RuleContext, requirement: RequirementInput) -> list[Evaluation]
             where=requirement.origin,
             fix="name a framework package such as torch, tensorflow, jax, cupy-cuda12x or cudf-cu12",
         )
-    specifier = requirement.requirement.specifier
+    # the same reading of a requirement as check's, so `torch==2.8.0+cu128` names that build here too
     evaluations = [
         evaluate(ctx, candidate)
         for candidate in candidates_for(framework, package)
-        if candidate.build.accelerator in ("cuda", "cpu")
-        and specifier.contains(candidate.release.version, prereleases=False)
+        if candidate.build.accelerator in ("cuda", "cpu") and matches_requirement(requirement, candidate)
     ]
     return sorted(evaluations, key=lambda e: (rank(ctx, e), e.candidate.build.build), reverse=True)
 

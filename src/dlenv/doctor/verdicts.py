@@ -46,7 +46,7 @@ def doctor_report(host: HostFacts, matrix: Callable[[], Matrix]) -> DoctorReport
 
     report = check(host, matrix(), from_installed(host))
     judged = {result.requirement.name for result in report.results if result.evaluation is not None}
-    platform_key = f"{host.platform.system}-{host.platform.arch}"
+    platform_key = host.platform.key
     kept = [f for f in findings if not (f.code in _SUPERSEDED and f.subject in judged)]
     engine = [
         f for result in report.results if result.evaluation is not None for f in _with_repair(result, platform_key)

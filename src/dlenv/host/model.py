@@ -123,6 +123,16 @@ class Platform:
     """docker, podman, kubernetes or None."""
     wsl: bool = False
 
+    @property
+    def key(self) -> str:
+        return platform_key(self.system, self.arch)
+
+
+def platform_key(system: str, arch: str) -> str:
+    """The matrix's platform name: linux-x86_64, linux-aarch64, windows-x86_64, macos-arm64 ..."""
+    # dlenv spells 64-bit ARM aarch64 everywhere; the matrix follows the wheel tags, which say arm64 on macOS
+    return f"{system}-{'arm64' if system == 'macos' and arch == 'aarch64' else arch}"
+
 
 @dataclass(frozen=True)
 class Override:

@@ -31,7 +31,6 @@ _PIXI_PLATFORMS = {
     "linux-x86_64": "linux-64",
     "linux-aarch64": "linux-aarch64",
     "macos-arm64": "osx-arm64",
-    "macos-aarch64": "osx-arm64",
     "macos-x86_64": "osx-64",
     "windows-x86_64": "win-64",
 }

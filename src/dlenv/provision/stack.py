@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dlenv.errors import InputError, ProblemsError
-from dlenv.host.model import Severity
+from dlenv.host.model import Severity, platform_key
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -37,7 +37,6 @@ BUNDLES_CUDA = {"pytorch": None, "tensorflow": "and-cuda"}
 
 _PLATFORM_TAGS = {
     "macos-arm64": ("macosx_11_0_arm64",),
-    "macos-aarch64": ("macosx_11_0_arm64",),  # host flags spell Apple silicon aarch64
     "macos-x86_64": ("macosx_10_15_x86_64",),
     "windows-x86_64": ("win_amd64",),
 }
@@ -125,7 +124,7 @@ class Stack:
 
     @property
     def platform_key(self) -> str:
-        return f"{self.system}-{self.arch}"
+        return platform_key(self.system, self.arch)
 
     @property
     def cuda(self) -> CudaVersion | None:
@@ -222,7 +221,7 @@ def build_stack(host: HostFacts, matrix: Matrix, requirements: Sequence[str]) ->
         unresolved = ", ".join(t.requirement.text for t in resolution.targets if t.chosen is None) or "the stack"
         detail = f": {reasons[0]}" if reasons else ""
         raise ProblemsError(f"no build of {unresolved} works on this host{detail} (see `dlenv resolve --explain`)")
-    platform_key = f"{host.platform.system}-{host.platform.arch}"
+    platform_key = host.platform.key
     pins = tuple(_pin(t.chosen.candidate, platform_key) for t in resolution.targets if t.chosen is not None)
     glibc = host.platform.glibc
     if host.platform.system == "linux" and glibc is None:

@@ -20,7 +20,7 @@ CHECK_SCHEMA_VERSION = 1
 
 
 def _platform_key(report: CheckReport) -> str:
-    return f"{report.host.platform.system}-{report.host.platform.arch}"
+    return report.host.platform.key
 
 
 def _problem(finding: Finding) -> dict[str, Any]:

@@ -24,7 +24,7 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
 
 def doctor_to_json(report: DoctorReport) -> str:
     findings = report.findings
-    platform_key = f"{report.host.platform.system}-{report.host.platform.arch}"
+    platform_key = report.host.platform.key
     document = {
         "schema_version": DOCTOR_SCHEMA_VERSION,
         "dlenv_version": __version__,

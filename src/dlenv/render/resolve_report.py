@@ -16,7 +16,7 @@ RESOLVE_SCHEMA_VERSION = 1
 
 
 def _platform_key(resolution: Resolution) -> str:
-    return f"{resolution.host.platform.system}-{resolution.host.platform.arch}"
+    return resolution.host.platform.key
 
 
 def resolve_to_json(resolution: Resolution) -> str:

@@ -35,6 +35,15 @@ def test_constraints_are_honoured_and_install_lines_name_the_index() -> None:
     )
 
 
+def test_a_pinned_build_is_that_build_as_in_check() -> None:
+    a100 = host("580.65.06", gpus=(("A100", "8.0"),))
+    requirement = from_arguments(["torch==2.8.0+cu126"])
+    (target,) = resolve(a100, mini_matrix(), requirement).targets
+    assert target.chosen is not None
+    assert target.chosen.candidate.label == "torch==2.8.0+cu126"
+    assert check(a100, mini_matrix(), requirement).compatible
+
+
 def test_frameworks_are_resolved_together_without_conflicts() -> None:
     resolution = resolve(
         host("550.54.15", gpus=(("A100", "8.0"),)), mini_matrix(), from_arguments(["torch", "tensorflow"])
@@ -85,3 +94,12 @@ def test_whatever_resolve_returns_check_accepts(driver, gpu_list, python, target
     assert report.results[0].compatible, (pin, [f.message for f in report.results[0].findings])
     # and check of the range agrees that it is satisfiable
     assert check(described, mini_matrix(), from_arguments([target])).results[0].compatible
+
+
+def test_apple_silicon_described_by_flags_finds_the_macos_arm64_build() -> None:
+    # --arch arm64 is read as aarch64; the matrix's platforms follow the wheel tags (macos-arm64)
+    apple = host(python="3.12", system="macos", arch="aarch64", glibc=None)
+    assert apple.platform.key == "macos-arm64"
+    (target,) = resolve(apple, mini_matrix(), from_arguments(["torch"])).targets
+    assert target.chosen is not None
+    assert target.chosen.candidate.label == "torch==2.8.0+cpu"
