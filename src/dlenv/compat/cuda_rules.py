@@ -102,7 +102,7 @@ def _against_floor(
                 candidate.package,
             )
         ]
-    return [_too_old(candidate, f"is {driver}", floor)]
+    return [_too_old(candidate, f"is {driver}", floor, minor_floor)]
 
 
 def _minor_compat(candidate: Candidate, have: str) -> Finding:
@@ -117,8 +117,10 @@ def _minor_compat(candidate: Candidate, have: str) -> Finding:
     )
 
 
-def _too_old(candidate: Candidate, have: str, floor: str | None) -> Finding:
+def _too_old(candidate: Candidate, have: str, floor: str | None, minor_floor: str | None = None) -> Finding:
     need = f"driver ≥ {floor}" if floor else f"a driver that supports CUDA {candidate.cuda}"
+    if floor and minor_floor:
+        need += f" (≥ {minor_floor} through CUDA minor-version compatibility)"
     return Finding(
         "driver_too_old",
         Severity.ERROR,
