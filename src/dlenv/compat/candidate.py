@@ -43,15 +43,29 @@ class Candidate:
         requirement = f"{self.package}=={self.release.version}"
         if platform_key in self.build.default_on or not self.build.index_url:
             return f"pip install '{requirement}'"
-        if _is_local_tag(self.subject, self.build.build):
+        url = self.build.index_url
+        if self.subject == "pytorch":
             # PyTorch's own index serves every dependency torch needs, so it can be the only index.
-            return f"pip install '{requirement}+{self.build.build}' --index-url {self.build.index_url}"
-        return f"pip install '{requirement}' --extra-index-url {self.build.index_url}"
+            return f"pip install '{requirement}+{self.build.build}' --index-url {url}"
+        if _is_local_tag(self.subject, self.build.build):
+            requirement += f"+{self.build.build}"
+        return f"pip install '{requirement}' {pip_source_option(url)} {url}"
 
 
 def _is_local_tag(subject: str, build: str) -> bool:
-    """torch builds are selected by a local version tag (+cu121, +cpu, +rocm6.1); other families by name."""
-    return subject == "pytorch"
+    """torch builds are selected by a local version tag (+cu121, +cpu, +rocm6.1), as were the CUDA jaxlib wheels
+    before JAX's plugins (+cuda12.cudnn89); other families by name."""
+    return subject == "pytorch" or (subject == "jax" and build.startswith("cuda") and "." in build)
+
+
+def is_find_links(url: str) -> bool:
+    """A wheel page for pip's --find-links (JAX's old CUDA wheels), not a Simple API index."""
+    return url.split("?", 1)[0].endswith(".html")
+
+
+def pip_source_option(url: str) -> str:
+    """The pip option that adds `url` next to the default index."""
+    return "--find-links" if is_find_links(url) else "--extra-index-url"
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,18 @@ def gpu_rule(ctx: RuleContext, candidate: Candidate) -> list[Finding]:
             )
             continue
         covered = coverage(candidate, capability)
-        if covered == "ptx":
+        if covered is None:
+            findings.append(
+                Finding(
+                    "gpu_arch_unknown",
+                    Severity.INFO,
+                    f"the matrix does not record which GPU architectures {candidate.label} carries kernels for, so "
+                    f"{_name(gpu)} (compute capability {capability}) was not checked against it.",
+                    None,
+                    candidate.package,
+                )
+            )
+        elif covered == "ptx":
             findings.append(
                 Finding(
                     "gpu_arch_ptx_only",

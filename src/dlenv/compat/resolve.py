@@ -80,6 +80,14 @@ def _ranked(ctx: RuleContext, requirement: RequirementInput) -> list[Evaluation]
     return sorted(evaluations, key=lambda e: (rank(ctx, e), e.candidate.build.build), reverse=True)
 
 
+def _nearest_to_working(evaluation: Evaluation) -> tuple[int, tuple[int, int], str]:
+    """The build of a rejected release that comes closest: fewest errors, then the oldest CUDA (the lowest driver
+    floor), so the explanation names what it would take to run that release at all."""
+    errors = sum(1 for finding in evaluation.findings if finding.severity is Severity.ERROR)
+    cuda = evaluation.candidate.cuda
+    return (errors, (cuda.major, cuda.minor or 0) if cuda else (0, 0), evaluation.candidate.build.build)
+
+
 def _rejections(ctx: RuleContext, ranked: list[Evaluation], chosen: Evaluation | None) -> tuple[Rejection, ...]:
     """For each release newer than the chosen one: why its best build of the wanted kind was not taken."""
     floor = _version(chosen.candidate.release.version) if chosen else Version("0")
@@ -92,7 +100,7 @@ def _rejections(ctx: RuleContext, ranked: list[Evaluation], chosen: Evaluation |
             break
         # On a GPU host a CPU build "works" but is not what was asked for: explain the GPU builds.
         wanted = [e for e in evaluations if rank(ctx, e)[1]] or evaluations
-        best_of_release = max(wanted, key=lambda e: rank(ctx, e))
+        best_of_release = min(wanted, key=_nearest_to_working)
         errors = tuple(f for f in best_of_release.findings if f.severity is Severity.ERROR)
         rejections.append(
             Rejection(

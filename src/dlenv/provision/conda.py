@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from dlenv.compat.candidate import is_find_links, pip_source_option
 from dlenv.errors import InputError
 from dlenv.provision.stack import check_name, check_url, cuda_floor
 
@@ -87,7 +88,7 @@ def conda_environment(stack: Stack, matrix: Matrix) -> CondaEnvironment:
 def _pip_index_options(pins: tuple[Pin, ...], stack: Stack) -> list[str]:
     urls = sorted({check_url(pin.index_url, "index") for pin in pins if pin.index_url})
     only_torch = all(pin.subject == "pytorch" for pin in stack.pins) and len(urls) == 1
-    return [f"--index-url {urls[0]}"] if only_torch else [f"--extra-index-url {url}" for url in urls]
+    return [f"--index-url {urls[0]}"] if only_torch else [f"{pip_source_option(url)} {url}" for url in urls]
 
 
 def render_environment_yml(environment: CondaEnvironment, header: Header, name: str) -> str:
@@ -152,9 +153,15 @@ def render_pixi(environment: CondaEnvironment, header: Header, name: str) -> str
             fields = [f"version = {_toml('==' + pin.version)}"]
             if pin.extras:
                 fields.append(f"extras = [{', '.join(_toml(e) for e in pin.extras)}]")
-            if pin.index_url:
+            if pin.index_url and not is_find_links(pin.index_url):
                 fields.append(f"index = {_toml(check_url(pin.index_url, 'index'))}")
             lines.append(f"{pin.package} = {{ {', '.join(fields)} }}\n")
+        pages = sorted(
+            {check_url(p.index_url, "index") for p in environment.pip if p.index_url and is_find_links(p.index_url)}
+        )
+        if pages:
+            lines.append("\n[pypi-options]\n")
+            lines.append(f"find-links = [{', '.join('{ url = ' + _toml(url) + ' }' for url in pages)}]\n")
     return "".join(lines)
 
 

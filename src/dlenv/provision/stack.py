@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from dlenv.compat.candidate import pip_source_option
 from dlenv.errors import InputError, ProblemsError
 from dlenv.host.model import Severity, platform_key
 
@@ -153,7 +154,7 @@ class Stack:
             return ("--index-url", urls[0])
         options: list[str] = []
         for url in urls:
-            options += ["--extra-index-url", url]
+            options += [pip_source_option(url), url]
         return tuple(options)
 
     @property
