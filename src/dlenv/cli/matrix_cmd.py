@@ -136,9 +136,11 @@ def _validation_report(target: Path | None, *, standalone: bool) -> ValidationRe
     from dlenv.matrix.schemas import source_matrix_dir
     from dlenv.matrix.validate import validate_directory, validate_documents
 
+    source = source_matrix_dir()
+    if target is not None and source is not None and target.resolve() == source.resolve():
+        target = None  # the shipped sources themselves: layering them over their own compiled form says nothing
     if target is not None:
         return validate_directory(target) if standalone else validate_overlay(target)
-    source = source_matrix_dir()
     if source is not None:
         return validate_directory(source)
     compiled = load_compiled()  # an installed dlenv without its sources: re-check the shipped data

@@ -45,6 +45,8 @@ def driver_rule(ctx: RuleContext, candidate: Candidate) -> list[Finding]:
     system = host.platform.system
     driver = host.driver.version if host.driver else None
     max_cuda_text = host.driver.max_cuda if host.driver else None
+    if any(override.name == "CONDA_OVERRIDE_CUDA" for override in host.overrides):
+        driver = None  # the user states the CUDA the driver supports; the version no longer decides
     if driver is None and max_cuda_text is None:
         severity = Severity.ERROR if host.gpus else Severity.WARNING
         return [

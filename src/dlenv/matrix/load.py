@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 OVERLAY_ENV = "DLENV_MATRIX"
+# With DLENV_MATRIX_ONLY=1 the overlay directory is the whole matrix (a fork of matrices/, or a frozen test matrix),
+# validated on its own instead of layered over the shipped data.
+STANDALONE_ENV = "DLENV_MATRIX_ONLY"
 SHIPPED_ORIGIN = "shipped"
 
 _MATRICES: dict[str | None, Matrix] = {}
@@ -30,10 +33,16 @@ def load_matrix(overlay_dir: Path | None = None, *, env: Mapping[str, str] | Non
     environment = os.environ if env is None else env
     if overlay_dir is None and environment.get(OVERLAY_ENV):
         overlay_dir = Path(environment[OVERLAY_ENV])
-    key = str(overlay_dir.resolve()) if overlay_dir is not None else None
+    standalone = overlay_dir is not None and environment.get(STANDALONE_ENV) == "1"
+    key = f"{overlay_dir.resolve()}{' alone' if standalone else ''}" if overlay_dir is not None else None
     cached = _MATRICES.get(key)
     if cached is not None:
         return cached
+    if overlay_dir is not None and standalone:
+        documents = read_documents_at(overlay_dir)
+        matrix = Matrix.from_documents(documents, origins=dict.fromkeys(documents, str(overlay_dir)))
+        _MATRICES[key] = matrix
+        return matrix
     compiled = load_compiled()
     if overlay_dir is None:
         subjects = compiled["subjects"]

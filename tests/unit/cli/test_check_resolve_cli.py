@@ -17,7 +17,7 @@ RTX5090 = ["--gpu", "RTX 5090", "--driver", "570.86.15", "--python", "3.12"]
 
 
 def run(*args: str):  # type: ignore[no-untyped-def]
-    return dlenv(*args, env={"DLENV_MATRIX": MINI})
+    return dlenv(*args, env={"DLENV_MATRIX": MINI, "DLENV_MATRIX_ONLY": "1"})
 
 
 def test_done_when_rtx_5090_with_cu124_fails_and_names_a_build_that_works() -> None:

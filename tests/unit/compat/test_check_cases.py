@@ -112,3 +112,18 @@ def test_different_cuda_majors_are_a_warning() -> None:
     )
     assert [(f.code, f.severity.value) for f in report.conflicts] == [("conflict", "warning")]
     assert report.compatible
+
+
+def test_conda_override_cuda_decides_over_the_driver_version() -> None:
+    # conda's CONDA_OVERRIDE_CUDA states the CUDA the driver supports: a cu128 build on a 580 driver taken as
+    # CUDA 12.4 gets what such a driver gives it, not what the 580 version alone would allow.
+    from dataclasses import replace
+
+    from dlenv.host.model import Override
+
+    plain = host("580.65.06", max_cuda="12.4", gpus=(A100,))
+    overridden = replace(plain, overrides=(Override("CONDA_OVERRIDE_CUDA", "12.4", "driver's maximum CUDA: 12.4"),))
+    requirement = from_arguments(["torch==2.8.0+cu128"])
+    assert check(plain, mini_matrix(), requirement).compatible
+    (result,) = check(overridden, mini_matrix(), requirement).results
+    assert "minor_version_compat" in {finding.code for finding in result.findings}

@@ -46,6 +46,16 @@ def test_validate_a_good_overlay_and_the_default(tmp_path: Path) -> None:
     assert result.stdout == ""
 
 
+def test_validate_of_the_source_tree_by_path_is_not_layered_over_itself() -> None:
+    from dlenv.matrix.schemas import source_matrix_dir
+
+    source = source_matrix_dir()
+    assert source is not None
+    result = runner.invoke(app, ["matrix", "validate", str(source)])
+    assert "duplicate row" not in result.stderr
+    assert result.exit_code == 0, result.stderr[:500]
+
+
 def test_validate_reports_every_problem_and_exits_2(matrix_dir: Path) -> None:
     edit_yaml(matrix_dir / "pytorch.yaml", lambda doc: doc["builds"][1].update(cuda="12.2"))
     edit_yaml(matrix_dir / "gpus.yaml", lambda doc: doc["gpus"][2].update(architecture="Turring"))

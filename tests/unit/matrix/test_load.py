@@ -113,6 +113,18 @@ def test_the_overlay_comes_from_dlenv_matrix(shipped_mini: Path, tmp_path: Path)
     assert "acme-torch" not in load.load_matrix(env={}).frameworks
 
 
+def test_dlenv_matrix_only_makes_the_directory_the_whole_matrix(
+    shipped_mini: Path, matrix_dir: Path, tmp_path: Path
+) -> None:
+    alone = tmp_path / "alone"
+    write_yaml(alone / "acme.yaml", in_house())
+    for name in ("cuda.yaml", "gpus.yaml"):
+        (alone / name).write_text((matrix_dir / name).read_text())
+    matrix = load.load_matrix(env={"DLENV_MATRIX": str(alone), "DLENV_MATRIX_ONLY": "1"})
+    assert set(matrix.frameworks) == {"acme-torch"}  # no shipped framework subject
+    assert matrix.find_gpu("A100") is not None
+
+
 def test_an_invalid_overlay_names_the_overlay_file(shipped_mini: Path, tmp_path: Path) -> None:
     overlay = tmp_path / "overlay"
     write_yaml(overlay / "acme.yaml", in_house(cuda="12.2"))
