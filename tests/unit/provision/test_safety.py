@@ -110,3 +110,22 @@ def test_conda_packages_come_from_the_matrix_row() -> None:
     hostile = _with_conda({}, ["cudf=24.10\n  - evil"])
     with pytest.raises(InputError):
         generate_env(build_stack(target.host(), hostile, ["cudf-cu12"]), hostile, "conda", ["dlenv"])
+
+
+def test_a_find_links_page_is_not_written_as_an_index() -> None:
+    documents = {}
+    for path in sorted(MINI.glob("*.yaml")):
+        loaded = yaml.safe_load(path.read_text())
+        documents[loaded["subject"]] = loaded
+    page = "https://wheels.example.org/cuda_releases.html"
+    for build in documents["rapids"]["builds"]:
+        if build["build"] == "cu12":
+            build["index_url"], build["default_on"] = page, []
+    matrix = Matrix.from_documents(documents)
+    target = Target("rapids", ("cudf-cu12",), "580.65.06", ("H100",), "3.12")
+    stack = build_stack(target.host(), matrix, ["cudf-cu12"])
+    assert stack.index_options == ("--find-links", page)
+    conda = generate_env(stack, matrix, "conda", ["dlenv", "env", "cudf-cu12"])
+    assert f"--find-links {page}" in conda and "index-url" not in conda
+    pixi = generate_env(stack, matrix, "pixi", ["dlenv", "env", "cudf-cu12", "--format", "pixi"])
+    assert f'[pypi-options]\nfind-links = [{{ url = "{page}" }}]\n' in pixi and "index =" not in pixi
