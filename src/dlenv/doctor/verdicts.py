@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from dlenv.compat.check import RequirementResult
+    from dlenv.doctor.companions import CompanionVerdict
     from dlenv.host.model import HostFacts
     from dlenv.matrix.model import Matrix
 
@@ -25,6 +26,7 @@ class DoctorReport:
     host: HostFacts
     findings: list[Finding]
     verdicts: tuple[RequirementResult, ...]
+    companions: tuple[CompanionVerdict, ...] = ()
 
 
 def _with_repair(result: RequirementResult, platform_key: str) -> list[Finding]:
@@ -43,6 +45,7 @@ def doctor_report(host: HostFacts, matrix: Callable[[], Matrix]) -> DoctorReport
         return DoctorReport(host, findings, ())
     from dlenv.compat.check import check
     from dlenv.compat.requirements import from_installed
+    from dlenv.doctor.companions import companion_verdicts
 
     report = check(host, matrix(), from_installed(host))
     judged = {result.requirement.name for result in report.results if result.evaluation is not None}
@@ -52,4 +55,6 @@ def doctor_report(host: HostFacts, matrix: Callable[[], Matrix]) -> DoctorReport
         f for result in report.results if result.evaluation is not None for f in _with_repair(result, platform_key)
     ]
     verdicts = tuple(result for result in report.results if result.evaluation is not None)
-    return DoctorReport(host, sort_findings([*kept, *engine, *report.conflicts]), verdicts)
+    companions = companion_verdicts(host, matrix())
+    mismatches = [finding for verdict in companions if (finding := verdict.finding()) is not None]
+    return DoctorReport(host, sort_findings([*kept, *engine, *mismatches, *report.conflicts]), verdicts, companions)

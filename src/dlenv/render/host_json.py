@@ -43,6 +43,16 @@ def doctor_to_json(report: DoctorReport) -> str:
             }
             for verdict in report.verdicts
         ],
+        "companions": [
+            {
+                "package": companion.name,
+                "installed": companion.version,
+                "status": companion.status,
+                "with": f"{companion.primary.name}=={companion.primary.version}",
+                "expected": companion.expected,
+            }
+            for companion in report.companions
+        ],
         "findings": [finding_to_dict(finding) for finding in findings],
     }
     return json.dumps(document, indent=2) + "\n"

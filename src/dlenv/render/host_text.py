@@ -166,6 +166,8 @@ def render_doctor_text(console: Console, report: DoctorReport) -> None:
 
     host, findings = report.host, report.findings
     verdicts = {verdict.requirement.name: verdict.status for verdict in report.verdicts}
+    for companion in report.companions:
+        verdicts.setdefault(companion.name, f"{companion.status} (with {companion.primary.name})")
     console.print(Text(f"dlenv doctor — {_origin(host)}", style="bold"))
     summary = _table("", "")
     summary.show_header = False
