@@ -53,3 +53,11 @@ class CudaFacts:
 
     def cuda_versions(self) -> Sequence[CudaVersion]:
         return sorted({v for t in self.matrix.cuda.toolkits if (v := parse_cuda(t.version)) is not None})
+
+    def compiler_targets(self, cuda: CudaVersion) -> tuple[str, ...]:
+        """Compute capabilities nvcc of CUDA MAJOR.MINOR can build code for (any of its patch releases)."""
+        targets: dict[str, None] = {}
+        for toolkit in self.matrix.cuda.toolkits:
+            if parse_cuda(toolkit.version) == cuda:
+                targets.update(dict.fromkeys(toolkit.sass))
+        return tuple(targets)

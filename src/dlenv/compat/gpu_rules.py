@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dlenv.host.model import Finding, Gpu, Severity
-from dlenv.versions import driver_branch
+from dlenv.versions import driver_branch, parse_cuda
 
 if TYPE_CHECKING:
     from dlenv.compat.candidate import Candidate, RuleContext
@@ -96,7 +96,9 @@ def gpu_rule(ctx: RuleContext, candidate: Candidate) -> list[Finding]:
             )
             continue
         covered = coverage(candidate, capability)
-        if covered is None:
+        if covered is None and (bound := _compiler_bound(ctx, candidate, gpu, capability)) is not None:
+            findings.append(bound)
+        elif covered is None:
             findings.append(
                 Finding(
                     "gpu_arch_unknown",
@@ -132,6 +134,42 @@ def gpu_rule(ctx: RuleContext, candidate: Candidate) -> list[Finding]:
                 )
             )
     return findings
+
+
+def _compiler_bound(ctx: RuleContext, candidate: Candidate, gpu: Gpu, capability: Capability) -> Finding | None:
+    """Without the build's arch list, the compiler it was built with still bounds it: nvcc of CUDA X.Y targets only
+    the compute capabilities that release supports (cuda.yaml), so an older GPU cannot be covered at all and a newer
+    one only through PTX JIT."""
+    built_with = parse_cuda(candidate.build.cuda) if candidate.build.cuda else None
+    targets = (
+        [c for text in ctx.cuda.compiler_targets(built_with) if (c := Capability.parse(text))] if built_with else []
+    )
+    plain = [(c.major, c.minor) for c in targets if not c.suffix]
+    if not plain:
+        return None
+    have = (capability.major, capability.minor)
+    lowest, highest = min(plain), max(plain)
+    if have < lowest:
+        return Finding(
+            "gpu_arch_unsupported",
+            Severity.ERROR,
+            f"{candidate.label} was built with CUDA {built_with}, whose compiler targets compute capability "
+            f"{lowest[0]}.{lowest[1]} and newer, so it has no kernel image for {_name(gpu)} (compute capability "
+            f"{capability}): CUDA fails with 'no kernel image is available for execution on the device'.",
+            "choose a build made with an older CUDA that still targets this GPU",
+            candidate.package,
+        )
+    if have > highest and capability.major not in {major for major, _ in plain}:
+        return Finding(
+            "gpu_arch_newer_than_cuda",
+            Severity.WARNING,
+            f"{candidate.label} was built with CUDA {built_with}, which predates compute capability {capability}: "
+            f"{_name(gpu)} can run it only by JIT-compiling PTX, if the build carries PTX (its arch list is not "
+            "recorded); otherwise 'no kernel image is available for execution on the device'.",
+            "prefer a build made with a CUDA release that targets this GPU",
+            candidate.package,
+        )
+    return None
 
 
 def _architecture_dropped_by_driver(ctx: RuleContext, gpu: Gpu, candidate: Candidate) -> list[Finding]:
