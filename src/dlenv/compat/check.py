@@ -145,10 +145,13 @@ def _alternatives(
     evaluations = [evaluate(ctx, candidate) for candidate in candidates_for(framework, package)]
     working = [e for e in evaluations if e.compatible and e.candidate.build.accelerator not in ("rocm", "xpu")]
     same_release = failed.candidate.release.version if failed else None
-    # A GPU build that works beats a CPU one on a GPU host; then the smallest change (same release); then rank.
+    # A GPU build that works beats a CPU one on a GPU host; one without warnings beats one with; one whose GPU
+    # coverage the matrix confirms beats one it could not check; then the smallest change (same release); then rank.
     working.sort(
         key=lambda e: (
             rank(ctx, e)[1],
+            e.clean,
+            not e.has("gpu_arch_unknown"),
             e.candidate.release.version == same_release,
             rank(ctx, e),
             e.candidate.build.build,

@@ -51,10 +51,11 @@ def ptx_runs_on(target: Capability, gpu: Capability) -> bool:
     return (target.major, target.minor) <= (gpu.major, gpu.minor)
 
 
-def coverage(candidate: Candidate, gpu: Capability) -> str | None:
-    """'sass', 'ptx' or 'none' for a build whose targets are known; None when they are not."""
-    sass = [c for text in candidate.build.sass if (c := Capability.parse(text))]
-    ptx = [c for text in candidate.build.ptx if (c := Capability.parse(text))]
+def coverage(candidate: Candidate, gpu: Capability, platform: str) -> str | None:
+    """'sass', 'ptx' or 'none' for a build whose targets are known on `platform`; None when they are not."""
+    sass_texts, ptx_texts = candidate.build.targets_on(platform)
+    sass = [c for text in sass_texts if (c := Capability.parse(text))]
+    ptx = [c for text in ptx_texts if (c := Capability.parse(text))]
     if not sass and not ptx:
         return None
     if any(sass_runs_on(target, gpu) for target in sass):
@@ -68,10 +69,9 @@ def _name(gpu: Gpu) -> str:
     return f"GPU {gpu.index} ({gpu.name or 'compute capability ' + str(gpu.compute_capability)})"
 
 
-def _targets(candidate: Candidate) -> str:
-    sass = ", ".join(candidate.build.sass) or "none"
-    ptx = ", ".join(candidate.build.ptx) or "none"
-    return f"SASS {sass}; PTX {ptx}"
+def _targets(candidate: Candidate, platform: str) -> str:
+    sass_texts, ptx_texts = candidate.build.targets_on(platform)
+    return f"SASS {', '.join(sass_texts) or 'none'}; PTX {', '.join(ptx_texts) or 'none'}"
 
 
 def gpu_rule(ctx: RuleContext, candidate: Candidate) -> list[Finding]:
@@ -95,7 +95,7 @@ def gpu_rule(ctx: RuleContext, candidate: Candidate) -> list[Finding]:
                 )
             )
             continue
-        covered = coverage(candidate, capability)
+        covered = coverage(candidate, capability, ctx.platform_key)
         if covered is None and (bound := _compiler_bound(ctx, candidate, gpu, capability)) is not None:
             findings.append(bound)
         elif covered is None:
@@ -116,7 +116,7 @@ def gpu_rule(ctx: RuleContext, candidate: Candidate) -> list[Finding]:
                     Severity.WARNING,
                     f"{candidate.label} has no SASS for {_name(gpu)} (compute capability {capability}); its kernels "
                     "are JIT-compiled from PTX at first use (a slow first start, impossible under CUDA "
-                    f"minor-version compatibility). Targets: {_targets(candidate)}.",
+                    f"minor-version compatibility). Targets: {_targets(candidate, ctx.platform_key)}.",
                     "prefer a build whose SASS covers this GPU",
                     candidate.package,
                 )
@@ -128,7 +128,7 @@ def gpu_rule(ctx: RuleContext, candidate: Candidate) -> list[Finding]:
                     Severity.ERROR,
                     f"{candidate.label} has no kernel image for {_name(gpu)} (compute capability {capability}): CUDA "
                     f"fails with 'no kernel image is available for execution on the device'. Targets: "
-                    f"{_targets(candidate)}.",
+                    f"{_targets(candidate, ctx.platform_key)}.",
                     "choose a build whose SASS or PTX covers this GPU",
                     candidate.package,
                 )

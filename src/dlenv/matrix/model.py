@@ -221,6 +221,8 @@ class FrameworkBuild:
     rocm: str | None
     sass: tuple[str, ...]
     ptx: tuple[str, ...]
+    arch_by_platform: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]]
+    """platform -> (sass, ptx) where that platform's wheels carry other targets."""
     python: tuple[str, ...] | None
     """Overrides the release's Python list when set."""
     platforms: tuple[str, ...]
@@ -234,6 +236,10 @@ class FrameworkBuild:
     notes: str | None
     disagreement: str | None
     source: tuple[str, ...]
+
+    def targets_on(self, platform: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(sass, ptx) of this build's wheels for `platform`."""
+        return self.arch_by_platform.get(platform, (self.sass, self.ptx))
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> FrameworkBuild:
@@ -252,6 +258,10 @@ class FrameworkBuild:
             rocm=data.get("rocm"),
             sass=_tuple(data, "sass"),
             ptx=_tuple(data, "ptx"),
+            arch_by_platform={
+                platform: (tuple(arch["sass"]), tuple(arch["ptx"]))
+                for platform, arch in data.get("arch_by_platform", {}).items()
+            },
             python=tuple(python) if python else None,
             platforms=_tuple(data, "platforms"),
             glibc=data.get("glibc"),
