@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from dlenv.compat.check import check
+from dlenv.compat.requirements import from_arguments
+from dlenv.compat.resolve import resolve
+from dlenv.host.model import Driver, Gpu, HostFacts, Platform
 from dlenv.matrix.model import Matrix
 from tests.matrix.conftest import framework, require_file
 
@@ -193,3 +197,34 @@ def test_tensorflow_2_10_was_the_last_native_windows_gpu_release(matrix: Matrix)
 def test_package_names_map_to_their_framework(matrix: Matrix, package: str, subject: str) -> None:
     expected = framework(matrix, subject)
     assert matrix.framework_for_package(package) is expected
+
+
+# ---------------------------------------------------------------------------------------------- engine on real data
+
+
+def _host(driver: str, capability: str, python: str, name: str = "") -> HostFacts:
+    return HostFacts(
+        platform=Platform("linux", "x86_64", python_version=python, glibc="2.35"),
+        origin="flags",
+        driver=Driver(version=driver, source="flag"),
+        gpus=(Gpu(index=0, name=name or None, compute_capability=capability, source="flag"),),
+    )
+
+
+def test_rtx_5090_has_no_kernel_image_in_torch_2_6_cu124(matrix: Matrix) -> None:
+    # torch 2.6.0+cu124 targets sm_50-sm_90 (the wheel's get_arch_list); Blackwell GeForce is sm_120
+    # (pytorch/pytorch#150733); cu128 builds carry sm_120.
+    framework(matrix, "pytorch")
+    (result,) = check(_host("570.86.15", "12.0", "3.12"), matrix, from_arguments(["torch==2.6.0+cu124"])).results
+    assert "gpu_arch_unsupported" in {finding.code for finding in result.findings}
+    assert result.alternatives and result.alternatives[0].clean
+    assert result.alternatives[0].candidate.build.cuda in {"12.8", "12.9"}
+
+
+def test_driver_470_resolves_to_the_newest_release_with_a_cuda_11_build(matrix: Matrix) -> None:
+    # torch 2.7.x is the last series with a cu118 build (previous-versions page); 2.8.0 dropped CUDA 11.8.
+    framework(matrix, "pytorch")
+    (target,) = resolve(_host("470.82.01", "8.6", "3.10"), matrix, from_arguments(["torch"])).targets
+    assert target.chosen is not None and target.chosen.candidate.label == "torch==2.7.1+cu118", PYTORCH_PREVIOUS
+    newer = {rejection.release for rejection in target.rejected_newer}
+    assert {"2.8.0", "2.15.0"} <= newer and all(rejection.reasons for rejection in target.rejected_newer)
