@@ -10,9 +10,9 @@ def main() -> None:
     from dlenv.errors import EXIT_INTERNAL, DlenvError
 
     try:
-        from dlenv.cli import app
+        from dlenv.cli import make_app
 
-        app(prog_name="dlenv")
+        make_app(sys.argv[1:])(prog_name="dlenv")
     except DlenvError as error:
         sys.stderr.write(f"dlenv: error: {error}\n")
         sys.exit(error.exit_code)
