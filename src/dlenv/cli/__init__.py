@@ -15,6 +15,13 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 HELP = "Will this NVIDIA driver, GPU, CUDA, cuDNN and framework stack work together?"
+# Shared by every typer application of dlenv (the main one and command groups).
+APP_SETTINGS: dict[str, Any] = {
+    "no_args_is_help": True,
+    "add_completion": False,
+    "pretty_exceptions_enable": False,
+    "rich_markup_mode": None,
+}
 
 # command name -> (module, attribute): a function registered as a command, or a typer app added as a group.
 COMMANDS = {
@@ -49,14 +56,7 @@ def make_app(argv: Sequence[str] | None = None) -> typer.Typer:
     """The application with the command `argv` names (its first word), or with every command."""
     first = next((word for word in argv or () if not word.startswith("-")), None)
     names = [first] if first in COMMANDS else list(COMMANDS)
-    application = typer.Typer(
-        name="dlenv",
-        help=HELP,
-        no_args_is_help=True,
-        add_completion=False,
-        pretty_exceptions_enable=False,
-        rich_markup_mode=None,
-    )
+    application = typer.Typer(name="dlenv", help=HELP, **APP_SETTINGS)
     application.callback()(_main)
     for name in names:
         module, attribute = COMMANDS[name]

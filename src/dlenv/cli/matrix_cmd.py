@@ -9,15 +9,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from dlenv.cli import APP_SETTINGS
+
 if TYPE_CHECKING:
     from dlenv.matrix.validate import ValidationReport
 
 app = typer.Typer(
     help="Inspect, validate and compare the compatibility matrix (shipped data plus any --matrix overlay).",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
+    **APP_SETTINGS,
 )
 
 
