@@ -19,11 +19,25 @@ class Candidate:
     package: str
     release: FrameworkRelease
     build: FrameworkBuild
+    extra: str | None = None
+    """The extra of `package` that installs this build (jax[cuda12] pulls in the CUDA plugin), if that is how."""
+
+    @property
+    def requirement(self) -> str:
+        extra = f"[{self.extra}]" if self.extra else ""
+        return f"{self.package}{extra}=={self.release.version}"
 
     @property
     def label(self) -> str:
         tag = self.build.build
-        return f"{self.package}=={self.release.version}" + (f"+{tag}" if _is_local_tag(self.subject, tag) else "")
+        return self.requirement + (f"+{tag}" if _is_local_tag(self.subject, tag) else "")
+
+    @property
+    def extra_brings_cuda(self) -> bool:
+        """Does the extra install the build's CUDA libraries too (jax[cuda12] does, jax[cuda12-local] does not)?"""
+        return self.extra is not None and any(
+            "[" in requirement for requirement in self.build.extras.get(self.extra, ())
+        )
 
     @property
     def cuda(self) -> CudaVersion | None:
@@ -40,7 +54,7 @@ class Candidate:
 
     def install_line(self, platform_key: str) -> str:
         """The pip command that installs exactly this build on a host of `platform_key` (e.g. linux-x86_64)."""
-        requirement = f"{self.package}=={self.release.version}"
+        requirement = self.requirement
         if platform_key in self.build.default_on or not self.build.index_url:
             return f"pip install '{requirement}'"
         url = self.build.index_url

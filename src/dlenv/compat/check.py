@@ -7,9 +7,11 @@ and the report names the best one.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from dlenv.compat.candidate import Candidate, RuleContext
@@ -19,13 +21,16 @@ from dlenv.compat.evaluate import Evaluation, best, evaluate, rank
 from dlenv.host.model import Finding, Severity
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Collection, Iterable, Sequence
 
     from dlenv.compat.requirements import RequirementInput
     from dlenv.host.model import HostFacts
     from dlenv.matrix.model import Framework, Matrix
 
 ALTERNATIVES = 3
+
+
+_REQUIREMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 @dataclass(frozen=True)
@@ -77,14 +82,36 @@ def _version(text: str) -> Version | None:
         return None
 
 
-def candidates_for(framework: Framework, package: str) -> list[Candidate]:
-    """Every (release, build) of `framework` that installs `package`."""
-    found = []
+def candidates_for(framework: Framework, package: str, extras: Collection[str] = ()) -> list[Candidate]:
+    """Every (release, build) of `framework` that installs `package`: the builds that are `package`, and the builds
+    an extra of it pulls in (`jax[cuda12]` installs the jax-cuda12-plugin build). With `extras` named, the builds
+    those extras pull in, if any do."""
+    direct, through_extras = [], []
     for release in framework.releases:
         for build in framework.builds_of(release.version):
             if package in build.packages:
-                found.append(Candidate(framework.subject, package, release, build))
-    return found
+                direct.append(Candidate(framework.subject, package, release, build))
+                continue
+            # The extra named like the build (jax[cuda12] for the cuda12 build) before its aliases (jax[cuda]).
+            named = sorted(build.extras.items(), key=lambda item: (item[0] != build.build, item[0]))
+            pulling = [name for name, pins in named if _names_any(pins, build.packages)]
+            if extras:
+                through_extras += [
+                    Candidate(framework.subject, package, release, build, e) for e in pulling if e in extras
+                ]
+            elif pulling:
+                # Unasked, take the extra that brings the CUDA libraries with it (jax[cuda12], not cuda12-local).
+                candidates = [Candidate(framework.subject, package, release, build, e) for e in pulling]
+                through_extras.append(next((c for c in candidates if c.extra_brings_cuda), candidates[0]))
+    if extras:
+        return through_extras or direct
+    return direct + through_extras
+
+
+def _names_any(requirements: Iterable[str], packages: Iterable[str]) -> bool:
+    wanted = {canonicalize_name(package) for package in packages}
+    names = (match.group() for requirement in requirements if (match := _REQUIREMENT_NAME.match(requirement)))
+    return any(canonicalize_name(name) in wanted for name in names)
 
 
 def matches_requirement(requirement: RequirementInput, candidate: Candidate) -> bool:
@@ -179,7 +206,8 @@ def check_requirement(ctx: RuleContext, requirement: RequirementInput) -> Requir
                 ),
             ),
         )
-    matching = [c for c in candidates_for(framework, package) if matches_requirement(requirement, c)]
+    extras = requirement.requirement.extras
+    matching = [c for c in candidates_for(framework, package, extras) if matches_requirement(requirement, c)]
     if not matching:
         finding = _no_such_build(requirement, framework, package)
         return RequirementResult(

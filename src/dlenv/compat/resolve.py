@@ -74,7 +74,7 @@ def _ranked(ctx: RuleContext, requirement: RequirementInput) -> list[Evaluation]
     # the same reading of a requirement as check's, so `torch==2.8.0+cu128` names that build here too
     evaluations = [
         evaluate(ctx, candidate)
-        for candidate in candidates_for(framework, package)
+        for candidate in candidates_for(framework, package, requirement.requirement.extras)
         if candidate.build.accelerator in ("cuda", "cpu") and matches_requirement(requirement, candidate)
     ]
     return sorted(evaluations, key=lambda e: (rank(ctx, e), e.candidate.build.build), reverse=True)

@@ -103,6 +103,8 @@ class Pin:
         """Does installing this pin bring the CUDA libraries it needs (or need none)?"""
         if self.cuda is None:
             return True
+        if self.candidate.extra is not None:
+            return self.candidate.extra_brings_cuda
         if self.subject not in BUNDLES_CUDA:
             return False
         extra = BUNDLES_CUDA[self.subject]
@@ -191,7 +193,7 @@ def _pin(candidate: Candidate, platform_key: str) -> Pin:
     elif version.count(".") < 2:
         version = f"{version}.*"  # a release series such as RAPIDS 24.10 ships as 24.10.0, 24.10.1, ...
     index_url = None if on_default_index else check_url(build.index_url or "", f"matrix row {candidate.label}")
-    extra = BUNDLES_CUDA.get(candidate.subject)
+    extra = candidate.extra or BUNDLES_CUDA.get(candidate.subject)
     extras = (extra,) if extra and build.accelerator == "cuda" and extra in build.extras else ()
     return Pin(candidate, version, index_url, extras)
 

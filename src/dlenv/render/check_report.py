@@ -137,6 +137,8 @@ _MARK = {"ok": ("✔", "green"), "warning": ("!", "yellow"), "incompatible": ("�
 
 
 def render_check_text(console: Console, report: CheckReport, images: list[ImageResult]) -> None:
+    from rich.markup import escape
+
     from dlenv.render.host_text import render_findings
 
     platform_key = _platform_key(report)
@@ -146,20 +148,24 @@ def render_check_text(console: Console, report: CheckReport, images: list[ImageR
         if result.evaluation is not None:
             candidate = result.evaluation.candidate
             cuda = f", CUDA {candidate.cuda}" if candidate.cuda else ""
-            built = f" → {candidate.label} ({candidate.build.accelerator}{cuda})"
-        console.print(f"[{style}]{mark} {result.requirement.text}[/]{built}  ({result.status})", highlight=False)
+            built = escape(f" → {candidate.label} ({candidate.build.accelerator}{cuda})")
+        console.print(
+            f"[{style}]{mark} {escape(result.requirement.text)}[/]{built}  ({result.status})", highlight=False
+        )
         render_findings(console, list(result.findings), indent=4, empty=None)
         for alternative in result.alternatives:
             candidate = alternative.candidate
             console.print(
-                f"    works instead: {candidate.label} — {candidate.install_line(platform_key)}", highlight=False
+                f"    works instead: {candidate.label} — {candidate.install_line(platform_key)}",
+                highlight=False,
+                markup=False,
             )
     if report.conflicts:
         console.print("[bold]Co-installation[/]")
         render_findings(console, list(report.conflicts), indent=4, empty=None)
     for image in images:
         mark, style = _MARK["ok" if image.compatible else "incompatible"]
-        console.print(f"[{style}]{mark} image {image.requirement.source}[/]", highlight=False)
+        console.print(f"[{style}]{mark} image {escape(image.requirement.source)}[/]", highlight=False)
         render_findings(console, list(image.findings), indent=4, empty=None)
     compatible = report.compatible and all(image.compatible for image in images)
     console.print("[bold green]compatible[/]" if compatible else "[bold red]incompatible[/]")

@@ -59,25 +59,29 @@ def resolve_to_json(resolution: Resolution) -> str:
 
 
 def render_resolve_text(console: Console, resolution: Resolution, explain: bool) -> None:
+    from rich.markup import escape
+
     from dlenv.render.host_text import render_findings
 
     platform_key = _platform_key(resolution)
     for target in resolution.targets:
         chosen = target.chosen
         if chosen is None:
-            console.print(f"[bold red]✖ {target.requirement.text}: no release and build works on this host[/]")
+            console.print(f"[bold red]✖ {escape(target.requirement.text)}: no release and build works on this host[/]")
         else:
             candidate = chosen.candidate
             cuda = f" (CUDA {candidate.cuda})" if candidate.cuda else ""
-            console.print(f"[bold green]✔ {target.requirement.text}[/] → {candidate.label}{cuda}", highlight=False)
-            console.print(f"    {candidate.install_line(platform_key)}", highlight=False)
+            console.print(
+                f"[bold green]✔ {escape(target.requirement.text)}[/] → {escape(candidate.label)}{cuda}", highlight=False
+            )
+            console.print(f"    {candidate.install_line(platform_key)}", highlight=False, markup=False)
             render_findings(
                 console, [f for f in chosen.findings if f.severity.value == "warning"], indent=4, empty=None
             )
         if explain:
             for rejection in target.rejected_newer:
                 reasons = "; ".join(f"{f.code}: {f.message.rstrip('.')}" for f in rejection.reasons)
-                console.print(f"    [dim]✗ {rejection.release}[/dim] — {reasons}", highlight=False)
+                console.print(f"    [dim]✗ {rejection.release}[/dim] — {escape(reasons)}", highlight=False)
     if resolution.conflicts:
         console.print("[bold]Co-installation[/]")
         render_findings(console, list(resolution.conflicts), indent=4, empty=None)
