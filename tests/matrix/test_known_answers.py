@@ -3,6 +3,8 @@ changed: check the cited page before changing either side."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from dlenv.compat.check import check
@@ -228,3 +230,17 @@ def test_driver_470_resolves_to_the_newest_release_with_a_cuda_11_build(matrix: 
     assert target.chosen is not None and target.chosen.candidate.label == "torch==2.7.1+cu118", PYTORCH_PREVIOUS
     newer = {rejection.release for rejection in target.rejected_newer}
     assert {"2.8.0", "2.15.0"} <= newer and all(rejection.reasons for rejection in target.rejected_newer)
+
+
+def test_the_recorded_h100_gets_an_ok_verdict_for_every_installed_framework(matrix: Matrix, tmp_path: Path) -> None:
+    # The real H100 capture (shared fixtures): torch 2.11.0+cu130, jax 0.11.2 with the cuda13 plugin, cupy-cuda13x
+    # 14.2.0 on driver 580.159.04. torch itself ran there (torch.json), so every verdict must be ok.
+    from dlenv.doctor.verdicts import doctor_report
+    from dlenv.host.probe import probe_host
+    from tests.hosts import h100_context
+
+    report = doctor_report(probe_host(h100_context(tmp_path)), lambda: matrix)
+    statuses = {verdict.requirement.name: verdict.status for verdict in report.verdicts}
+    for name in ("torch", "jax", "jaxlib", "jax-cuda13-plugin", "jax-cuda13-pjrt", "cupy-cuda13x"):
+        assert statuses.get(name) == "ok", (name, statuses)
+    assert {companion.name: companion.status for companion in report.companions} == {"torchvision": "ok"}

@@ -88,9 +88,15 @@ def candidates_for(framework: Framework, package: str, extras: Collection[str] =
     those extras pull in, if any do."""
     direct, through_extras = [], []
     for release in framework.releases:
-        for build in framework.builds_of(release.version):
+        builds = framework.builds_of(release.version)
+        # Only a CPU front package (jax, whose extras add the CUDA plugin) reaches builds through extras; a GPU
+        # package such as jax-cuda12-plugin is its build.
+        front = any(package in build.packages and build.accelerator == "cpu" for build in builds)
+        for build in builds:
             if package in build.packages:
                 direct.append(Candidate(framework.subject, package, release, build))
+                continue
+            if not front:
                 continue
             # The extra named like the build (jax[cuda12] for the cuda12 build) before its aliases (jax[cuda]).
             named = sorted(build.extras.items(), key=lambda item: (item[0] != build.build, item[0]))

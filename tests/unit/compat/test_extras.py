@@ -92,3 +92,10 @@ def test_the_stack_pins_the_extra_and_knows_the_wheels_bring_cuda() -> None:
     stack = build_stack(host("580.65.06", gpus=(("H100", "9.0"),), python="3.12"), matrix(), ["jax"])
     (pin,) = stack.pins
     assert pin.requirement == "jax[cuda12]==0.6.2" and pin.bundles_cuda
+
+
+def test_a_gpu_package_is_its_own_build_not_reached_through_extras() -> None:
+    framework = matrix().framework("jax")
+    assert framework is not None
+    plugin = candidates_for(framework, "jax-cuda12-plugin")
+    assert [(c.build.build, c.extra) for c in plugin] == [("cuda12", None)]
