@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _DOTTED = re.compile(r"^(\d+)(?:\.(\d+))?(?:\.\d+)*$")
 # cu121 / cu118 / cu130 (torch), cuda12x / cuda13x (CuPy), cuda102 (old CuPy), cuda12 (JAX), cu12 (RAPIDS)
@@ -23,6 +24,8 @@ class CudaVersion:
         return f"{self.major}.{self.minor}" if self.minor is not None else f"{self.major}.x"
 
 
+# Pure and called for every candidate a check evaluates (hundreds of matrix rows): cached.
+@lru_cache(maxsize=4096)
 def parse_cuda(text: str) -> CudaVersion | None:
     """'12.1', '12.1.105', '13', 'cu121', 'cu130', 'cuda12x', 'cuda12', 'cuda102', 'cu12' -> CudaVersion."""
     value = text.strip().lower()
@@ -40,6 +43,7 @@ def parse_cuda(text: str) -> CudaVersion | None:
     return CudaVersion(int(digits[:-1]), int(digits[-1]))  # cu121, cu92, cuda102: the last digit is the minor
 
 
+@lru_cache(maxsize=4096)
 def parse_driver(text: str) -> tuple[int, ...] | None:
     """'535.104.05' -> (535, 104, 5); comparable as tuples."""
     value = text.strip()
