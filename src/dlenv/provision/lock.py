@@ -153,6 +153,21 @@ def pip_failure(output: str) -> str:
     return (causes or errors or lines or ["no output"])[-1]
 
 
+_REQUIRES_PYTHON = re.compile(r"requires a different Python: (\d+\.\d+)\.\d+ not in")
+
+
+def _interpreter_hint(reason: str) -> str:
+    """Old pip releases check Requires-Python against the interpreter running pip, not --python-version."""
+    match = _REQUIRES_PYTHON.search(reason)
+    running = f"{sys.version_info.major}.{sys.version_info.minor}"
+    if match is None or match.group(1) != running:
+        return ""
+    return (
+        f" (this pip checked the Python running it, {running}, instead of the target's; upgrade it with "
+        f"`{sys.executable} -m pip install --upgrade pip`, or run dlenv under the target's Python)"
+    )
+
+
 MAX_PIP_RUNS = 4
 """pip runs per lock: each adds what the target's markers need and the previous run skipped (closure.py)."""
 
@@ -170,7 +185,7 @@ def _pip_report(
             raise ProblemsError("pip did not finish resolving the stack within 30 minutes") from None
         if result.returncode != 0 or not report_path.exists():
             reason = pip_failure(result.stderr or result.stdout or "")
-            raise ProblemsError(f"pip could not resolve the stack for the target: {reason}")
+            raise ProblemsError(f"pip could not resolve the stack for the target: {reason}{_interpreter_hint(reason)}")
         return json.loads(report_path.read_text(encoding="utf-8"))
 
 

@@ -189,3 +189,15 @@ def test_pip_failure_names_the_cause() -> None:
     assert pip_failure(conflict).startswith("ERROR: Cannot install a and b")
     assert "has no pip" in pip_failure("/usr/bin/python3: No module named 'pip'\n")
     assert pip_failure("") == "no output"
+
+
+def test_an_old_pip_checking_the_running_python_gets_a_hint() -> None:
+    import sys
+
+    from dlenv.provision.lock import _interpreter_hint
+
+    running = f"{sys.version_info.major}.{sys.version_info.minor}"
+    reason = f"ERROR: Package 'jaxlib' requires a different Python: {running}.7 not in '>=3.99'"
+    assert "upgrade it with" in _interpreter_hint(reason)
+    assert _interpreter_hint("ERROR: Package 'x' requires a different Python: 2.7.18 not in '>=3.8'") == ""
+    assert _interpreter_hint("ERROR: No matching distribution found for x") == ""
