@@ -101,7 +101,7 @@ def check(
     """
     from dlenv.compat import requirements as sources
     from dlenv.compat.check import check as run_check
-    from dlenv.compat.images import evaluate_image, from_dockerfile, from_image_env
+    from dlenv.compat.images import evaluate_image, from_dockerfile, from_image_env, segment_brands
 
     matrix = MatrixSource(matrix_dir)
     host = host_from_options(host_file, driver, gpu, python, os_name, arch, matrix)
@@ -129,7 +129,8 @@ def check(
             fix="name requirements, or pass -r, --pyproject, --conda, --installed, --dockerfile or --image-env",
         )
     report = run_check(host, matrix(), wanted)
-    images = [evaluate_image(requirement, host) for requirement in image_requirements]
+    brands = segment_brands(host, matrix()) if image_requirements else ()
+    images = [evaluate_image(requirement, host, brands) for requirement in image_requirements]
     _emit(report, images, output_format, output, force)
     compatible = report.compatible and all(image.compatible for image in images)
     failed = not compatible or (

@@ -17,6 +17,7 @@ from dlenv.host.model import Finding, Severity
 from dlenv.versions import parse_cuda, parse_driver
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from pathlib import Path
 
     from dlenv.host.model import HostFacts
@@ -83,7 +84,51 @@ def _holds(constraint: str, host: HostFacts) -> bool | None:
     return all(cc is not None and _compare(cc, operator, want_arch) for cc in capabilities)
 
 
-def evaluate_require(require: str, host: HostFacts) -> bool | None:
+# NVML brands a GPU of a segment can report (nvmlBrandType): data-center parts report Tesla or NVIDIA, or a vGPU
+# brand inside a VM; GeForce-segment parts report GeForce or TITAN.
+SEGMENT_BRANDS = {
+    "datacenter": frozenset({"tesla", "nvidia", "grid", "vapps", "vpc", "vcs", "vws", "cloudgaming"}),
+    "geforce": frozenset({"geforce", "titan"}),
+}
+
+
+def _brand_constraint(constraint: str) -> str | None:
+    match = _CONSTRAINT.match(constraint)
+    return match.group(3).lower() if match and match.group(1) == "brand" and match.group(2) in ("=", "==") else None
+
+
+def _by_segment(require: str, host: HostFacts, brands: Sequence[frozenset[str]]) -> bool | None:
+    """Decide the brand branches for GPUs whose brand is not probed but whose segment is known: a group of
+    alternatives alike but for their brand holds when it names every brand the GPUs can report, and cannot hold
+    when it names none of them."""
+    groups: dict[tuple[str, ...], set[str]] = {}
+    outcome: bool | None = False
+    for alternative in require.split():
+        constraints = [c for c in alternative.split(",") if c]
+        brand = [b for c in constraints if (b := _brand_constraint(c))]
+        if len(brand) != 1:
+            results = [_holds(c, host) for c in constraints]
+            if results and all(r is True for r in results):
+                return True
+            if any(r is None for r in results) and not any(r is False for r in results):
+                outcome = None
+            continue
+        groups.setdefault(tuple(c for c in constraints if _brand_constraint(c) is None), set()).add(brand[0])
+    for rest, named in groups.items():
+        results = [_holds(c, host) for c in rest]
+        if any(r is False for r in results) or all(not (possible & named) for possible in brands):
+            continue
+        if all(r is True for r in results) and all(possible <= named for possible in brands):
+            return True
+        outcome = None
+    return outcome
+
+
+def evaluate_require(
+    require: str, host: HostFacts, segment_brands: Sequence[frozenset[str] | None] = ()
+) -> bool | None:
+    """True, False or None (the host facts do not decide). `segment_brands`: per GPU, the brands its product
+    segment allows, for GPUs whose brand was not probed (described hosts)."""
     outcome: bool | None = False
     for alternative in require.split():
         results = [_holds(constraint, host) for constraint in alternative.split(",") if constraint]
@@ -91,10 +136,24 @@ def evaluate_require(require: str, host: HostFacts) -> bool | None:
             return True
         if any(result is None for result in results) and not any(result is False for result in results):
             outcome = None
+    known = [brands for brands in segment_brands if brands is not None]
+    if outcome is None and host.gpus and len(known) == len(host.gpus) and not any(gpu.brand for gpu in host.gpus):
+        return _by_segment(require, host, known)
     return outcome
 
 
-def evaluate_image(requirement: ImageRequirement, host: HostFacts) -> ImageResult:
+def segment_brands(host: HostFacts, matrix: Matrix) -> tuple[frozenset[str] | None, ...]:
+    """Per GPU of the host, the NVML brands its product's segment allows (None: unknown product or segment)."""
+    found = []
+    for gpu in host.gpus:
+        product = matrix.find_gpu(gpu.name) if gpu.name else None
+        found.append(SEGMENT_BRANDS.get(product.segment) if product is not None else None)
+    return tuple(found)
+
+
+def evaluate_image(
+    requirement: ImageRequirement, host: HostFacts, brands: Sequence[frozenset[str] | None] = ()
+) -> ImageResult:
     name = requirement.image or requirement.source
     if requirement.disabled:
         return ImageResult(
@@ -122,7 +181,7 @@ def evaluate_image(requirement: ImageRequirement, host: HostFacts) -> ImageResul
                 ),
             ),
         )
-    verdict = evaluate_require(requirement.require, host)
+    verdict = evaluate_require(requirement.require, host, brands)
     if verdict is True:
         return ImageResult(requirement, ())
     first = requirement.require.split()[0]

@@ -96,3 +96,32 @@ def from_image_env_text(text: str):  # type: ignore[no-untyped-def]
     from dlenv.compat.images import ImageRequirement
 
     return ImageRequirement("inline", None, text.split("=", 1)[1])
+
+
+@pytest.mark.parametrize(
+    ("driver", "max_cuda", "segment", "expected"),
+    [
+        # A described (unprobed) GPU: its product segment decides the brand branches of the real CUDA 13 image.
+        ("535.104.05", "12.2", "datacenter", True),  # every data-center brand has a 535 branch
+        ("535.104.05", "12.2", "geforce", False),  # no GeForce/TITAN branch at all
+        ("545.23.08", "12.3", "datacenter", False),  # no 545 branch for any brand
+        ("580.159.04", "13.0", "geforce", True),  # cuda>=13.0 holds on its own
+    ],
+)
+def test_described_gpus_are_decided_by_their_segment(driver: str, max_cuda: str, segment: str, expected: bool) -> None:
+    from dlenv.compat.images import SEGMENT_BRANDS
+
+    described = replace(host(driver, max_cuda=max_cuda), gpus=(Gpu(index=0, compute_capability="8.0"),))
+    if driver.startswith("535"):
+        assert evaluate_require(REAL_13, described) is None  # without the segment the brand branches are open
+    assert evaluate_require(REAL_13, described, [SEGMENT_BRANDS[segment]]) is expected
+
+
+def test_a_workstation_or_unknown_product_stays_undecided() -> None:
+    from dlenv.compat.images import segment_brands
+
+    described = replace(
+        host("535.104.05", max_cuda="12.2"), gpus=(Gpu(index=0, name="RTX A6000", compute_capability="8.6"),)
+    )
+    assert segment_brands(described, mini_matrix()) == (None,)
+    assert evaluate_require(REAL_13, described, segment_brands(described, mini_matrix())) is None
