@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from dlenv.compat.candidate import Candidate, RuleContext
@@ -19,6 +18,7 @@ from dlenv.compat.coinstall import coinstall_findings
 from dlenv.compat.cuda_facts import CudaFacts
 from dlenv.compat.evaluate import Evaluation, best, evaluate, rank
 from dlenv.host.model import Finding, Severity
+from dlenv.matrix.model import normalize_dist_name
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterable, Sequence
@@ -115,9 +115,9 @@ def candidates_for(framework: Framework, package: str, extras: Collection[str] =
 
 
 def _names_any(requirements: Iterable[str], packages: Iterable[str]) -> bool:
-    wanted = {canonicalize_name(package) for package in packages}
+    wanted = {normalize_dist_name(package) for package in packages}
     names = (match.group() for requirement in requirements if (match := _REQUIREMENT_NAME.match(requirement)))
-    return any(canonicalize_name(name) in wanted for name in names)
+    return any(normalize_dist_name(name) in wanted for name in names)
 
 
 def matches_requirement(requirement: RequirementInput, candidate: Candidate) -> bool:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from dlenv.compat.brands import SEGMENT_BRANDS
 from dlenv.compat.cuda_facts import floor_for
 from dlenv.host.model import Finding, Severity
 from dlenv.versions import parse_cuda, parse_driver
 
 if TYPE_CHECKING:
     from dlenv.compat.candidate import Candidate, RuleContext
-
-_DATACENTER_BRANDS = {"tesla", "nvidia", "grid", "vcs", "vws", "vpc", "vapps"}
 
 
 def _segments(ctx: RuleContext) -> set[str]:
@@ -20,7 +19,7 @@ def _segments(ctx: RuleContext) -> set[str]:
         product = ctx.matrix.find_gpu(gpu.name) if gpu.name else None
         if product is not None:
             segments.add(product.segment)
-        elif gpu.brand in _DATACENTER_BRANDS:
+        elif gpu.brand in SEGMENT_BRANDS["datacenter"]:
             segments.add("datacenter")
     return segments
 

@@ -12,6 +12,7 @@ import shlex
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from dlenv.compat.brands import SEGMENT_BRANDS
 from dlenv.errors import InputError
 from dlenv.host.model import Finding, Severity
 from dlenv.versions import parse_cuda, parse_driver
@@ -84,17 +85,17 @@ def _holds(constraint: str, host: HostFacts) -> bool | None:
     return all(cc is not None and _compare(cc, operator, want_arch) for cc in capabilities)
 
 
-# NVML brands a GPU of a segment can report (nvmlBrandType): data-center parts report Tesla or NVIDIA, or a vGPU
-# brand inside a VM; GeForce-segment parts report GeForce or TITAN.
-SEGMENT_BRANDS = {
-    "datacenter": frozenset({"tesla", "nvidia", "grid", "vapps", "vpc", "vcs", "vws", "cloudgaming"}),
-    "geforce": frozenset({"geforce", "titan"}),
-}
-
-
 def _brand_constraint(constraint: str) -> str | None:
     match = _CONSTRAINT.match(constraint)
     return match.group(3).lower() if match and match.group(1) == "brand" and match.group(2) in ("=", "==") else None
+
+
+def _all_hold(results: list[bool | None]) -> bool | None:
+    """Three-valued AND of one alternative's constraints: False if one fails (or there are none), None if one is
+    unknown."""
+    if not results or any(result is False for result in results):
+        return False
+    return True if all(result is True for result in results) else None
 
 
 def _by_segment(require: str, host: HostFacts, brands: Sequence[frozenset[str]]) -> bool | None:
@@ -106,19 +107,19 @@ def _by_segment(require: str, host: HostFacts, brands: Sequence[frozenset[str]])
     for alternative in require.split():
         constraints = [c for c in alternative.split(",") if c]
         brand = [b for c in constraints if (b := _brand_constraint(c))]
-        if len(brand) != 1:
-            results = [_holds(c, host) for c in constraints]
-            if results and all(r is True for r in results):
-                return True
-            if any(r is None for r in results) and not any(r is False for r in results):
-                outcome = None
+        if len(brand) == 1:
+            groups.setdefault(tuple(c for c in constraints if _brand_constraint(c) is None), set()).add(brand[0])
             continue
-        groups.setdefault(tuple(c for c in constraints if _brand_constraint(c) is None), set()).add(brand[0])
+        verdict = _all_hold([_holds(c, host) for c in constraints])
+        if verdict is True:
+            return True
+        if verdict is None:
+            outcome = None
     for rest, named in groups.items():
-        results = [_holds(c, host) for c in rest]
-        if any(r is False for r in results) or all(not (possible & named) for possible in brands):
+        verdict = _all_hold([_holds(c, host) for c in rest]) if rest else True  # a bare brand= branch
+        if verdict is False or all(not (possible & named) for possible in brands):
             continue
-        if all(r is True for r in results) and all(possible <= named for possible in brands):
+        if verdict is True and all(possible <= named for possible in brands):
             return True
         outcome = None
     return outcome
@@ -131,10 +132,10 @@ def evaluate_require(
     segment allows, for GPUs whose brand was not probed (described hosts)."""
     outcome: bool | None = False
     for alternative in require.split():
-        results = [_holds(constraint, host) for constraint in alternative.split(",") if constraint]
-        if results and all(result is True for result in results):
+        verdict = _all_hold([_holds(constraint, host) for constraint in alternative.split(",") if constraint])
+        if verdict is True:
             return True
-        if any(result is None for result in results) and not any(result is False for result in results):
+        if verdict is None:
             outcome = None
     known = [brands for brands in segment_brands if brands is not None]
     if outcome is None and host.gpus and len(known) == len(host.gpus) and not any(gpu.brand for gpu in host.gpus):

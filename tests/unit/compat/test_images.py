@@ -109,7 +109,7 @@ def from_image_env_text(text: str):  # type: ignore[no-untyped-def]
     ],
 )
 def test_described_gpus_are_decided_by_their_segment(driver: str, max_cuda: str, segment: str, expected: bool) -> None:
-    from dlenv.compat.images import SEGMENT_BRANDS
+    from dlenv.compat.brands import SEGMENT_BRANDS
 
     described = replace(host(driver, max_cuda=max_cuda), gpus=(Gpu(index=0, compute_capability="8.0"),))
     if driver.startswith("535"):
