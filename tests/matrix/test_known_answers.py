@@ -223,13 +223,33 @@ def test_rtx_5090_has_no_kernel_image_in_torch_2_6_cu124(matrix: Matrix) -> None
     assert result.alternatives[0].candidate.build.cuda in {"12.8", "12.9"}
 
 
-def test_driver_470_resolves_to_the_newest_release_with_a_cuda_11_build(matrix: Matrix) -> None:
-    # torch 2.7.x is the last series with a cu118 build (previous-versions page); 2.8.0 dropped CUDA 11.8.
+def test_driver_470_resolves_to_the_newest_release_it_runs_natively(matrix: Matrix) -> None:
+    # Driver 470 supports CUDA 11.4 natively (CUDA release notes, table 3): the newest torch with a CUDA <= 11.4
+    # build is 1.12.1+cu113; 2.0-2.7 (cu117/cu118) run there only through minor-version compatibility, and 2.8.0
+    # dropped CUDA 11 (previous-versions page). Native support ranks first (issue "No false greens", item 4).
     framework(matrix, "pytorch")
     (target,) = resolve(_host("470.82.01", "8.6", "3.10"), matrix, from_arguments(["torch"])).targets
-    assert target.chosen is not None and target.chosen.candidate.label == "torch==2.7.1+cu118", PYTORCH_PREVIOUS
-    newer = {rejection.release for rejection in target.rejected_newer}
-    assert {"2.8.0", "2.15.0"} <= newer and all(rejection.reasons for rejection in target.rejected_newer)
+    assert target.chosen is not None and target.chosen.candidate.label == "torch==1.12.1+cu113", PYTORCH_PREVIOUS
+    reasons = {rejection.release: {f.code for f in rejection.reasons} for rejection in target.rejected_newer}
+    assert reasons["2.7.1"] == {"minor_version_compat"} and "driver_too_old" in reasons["2.8.0"]
+    assert {"2.8.0", "2.15.0"} <= set(reasons) and all(reasons.values())
+
+
+def test_forward_compatibility_is_never_chosen_unless_allowed(matrix: Matrix) -> None:
+    # Driver 535 on an A100: CUDA 13 builds need the cuda-compat package (CUDA compatibility guide, forward
+    # compatibility); the default answer is the newest release the driver runs natively (CUDA 12.1: 2.5.1).
+    framework(matrix, "pytorch")
+    a100 = _host("535.104.05", "8.0", "3.11")
+    (target,) = resolve(a100, matrix, from_arguments(["torch"])).targets
+    assert target.chosen is not None and target.chosen.candidate.label == "torch==2.5.1+cu121"
+    assert not target.chosen.has("forward_compat_required")
+    (opted,) = resolve(a100, matrix, from_arguments(["torch"]), allow_forward_compat=True).targets
+    # opting in makes forward compatibility possible, never preferred over native support
+    assert opted.chosen is not None and opted.chosen.candidate.label == "torch==2.5.1+cu121"
+    (pinned,) = check(a100, matrix, from_arguments(["torch==2.15.0"])).results
+    assert pinned.status == "incompatible" and "forward_compat_required" in {f.code for f in pinned.findings}
+    (allowed,) = check(a100, matrix, from_arguments(["torch==2.15.0"]), allow_forward_compat=True).results
+    assert allowed.status == "warning"
 
 
 def test_the_recorded_h100_gets_an_ok_verdict_for_every_installed_framework(matrix: Matrix, tmp_path: Path) -> None:

@@ -11,12 +11,14 @@ import typer
 from dlenv.cli.host_options import (
     ArchOption,
     DriverOption,
+    ForwardCompatOption,
     GpuOption,
     HostFileOption,
     MatrixDirOption,
     MatrixSource,
     OsOption,
     PythonOption,
+    StrictOption,
     host_from_options,
 )
 from dlenv.errors import EXIT_OK, EXIT_PROBLEMS, InputError
@@ -86,7 +88,8 @@ def check(
         str | None, typer.Option("--output", "-o", help="Write the report to FILE ('-': stdout).")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
-    strict: Annotated[bool, typer.Option("--strict", help="Fail (exit 1) on warnings too.")] = False,
+    strict: StrictOption = False,
+    allow_forward_compat: ForwardCompatOption = False,
     matrix_dir: MatrixDirOption = None,
     host_file: HostFileOption = None,
     driver: DriverOption = None,
@@ -128,19 +131,15 @@ def check(
             where="arguments",
             fix="name requirements, or pass -r, --pyproject, --conda, --installed, --dockerfile or --image-env",
         )
-    report = run_check(host, matrix(), wanted)
+    report = run_check(host, matrix(), wanted, allow_forward_compat=allow_forward_compat)
     brands = segment_brands(host, matrix()) if image_requirements else ()
     images = [evaluate_image(requirement, host, brands) for requirement in image_requirements]
     _emit(report, images, output_format, output, force)
-    compatible = report.compatible and all(image.compatible for image in images)
-    failed = not compatible or (
-        strict
-        and (
-            report.has_warnings
-            or any(finding.severity.value == "warning" for image in images for finding in image.findings)
-        )
+    images_fail = any(
+        not image.compatible or (strict and any(f.severity.value == "warning" for f in image.findings))
+        for image in images
     )
-    raise typer.Exit(EXIT_PROBLEMS if failed else EXIT_OK)
+    raise typer.Exit(EXIT_PROBLEMS if images_fail else report.exit_code(strict=strict))
 
 
 def _emit(report, images, output_format: CheckFormat, output: str | None, force: bool) -> None:  # type: ignore[no-untyped-def]

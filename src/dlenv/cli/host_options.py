@@ -48,6 +48,17 @@ ArchOption = Annotated[
     str | None, typer.Option("--arch", help="CPU architecture: x86_64 or aarch64.", rich_help_panel=HOST_PANEL)
 ]
 
+ForwardCompatOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-forward-compat",
+        help="Accept builds that need NVIDIA's cuda-compat package on this host's data-center GPUs (you deploy it); "
+        "never chosen over a build the driver runs natively.",
+        rich_help_panel=HOST_PANEL,
+    ),
+]
+StrictOption = Annotated[bool, typer.Option("--strict", help="Fail (exit 1) on warnings too.")]
+
 
 MatrixDirOption = Annotated[
     Path | None,

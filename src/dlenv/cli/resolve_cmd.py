@@ -10,15 +10,16 @@ import typer
 from dlenv.cli.host_options import (
     ArchOption,
     DriverOption,
+    ForwardCompatOption,
     GpuOption,
     HostFileOption,
     MatrixDirOption,
     MatrixSource,
     OsOption,
     PythonOption,
+    StrictOption,
     host_from_options,
 )
-from dlenv.errors import EXIT_OK, EXIT_PROBLEMS
 
 
 class ResolveFormat(str, Enum):
@@ -32,6 +33,8 @@ def resolve(
     ],
     explain: Annotated[bool, typer.Option("--explain", help="Say why each newer release was rejected.")] = False,
     output_format: Annotated[ResolveFormat, typer.Option("--format", "-f", help="Output format.")] = ResolveFormat.text,
+    strict: StrictOption = False,
+    allow_forward_compat: ForwardCompatOption = False,
     matrix_dir: MatrixDirOption = None,
     host_file: HostFileOption = None,
     driver: DriverOption = None,
@@ -42,7 +45,7 @@ def resolve(
 ) -> None:
     """The newest releases and builds that work together on the host, with exact install lines.
 
-    Exit codes: 0 resolved, 1 no combination works, 2 bad input.
+    Exit codes: 0 resolved, 1 no combination works (or, with --strict, the answer carries a warning), 2 bad input.
     """
     from dlenv.compat.requirements import from_arguments
     from dlenv.compat.resolve import resolve as run_resolve
@@ -50,7 +53,7 @@ def resolve(
 
     matrix = MatrixSource(matrix_dir)
     host = host_from_options(host_file, driver, gpu, python, os_name, arch, matrix)
-    resolution = run_resolve(host, matrix(), from_arguments(frameworks))
+    resolution = run_resolve(host, matrix(), from_arguments(frameworks), allow_forward_compat=allow_forward_compat)
     if output_format is ResolveFormat.json:
         from dlenv.render.resolve_report import resolve_to_json
 
@@ -60,4 +63,4 @@ def resolve(
         from dlenv.render.resolve_report import render_resolve_text
 
         render_resolve_text(make_console(), resolution, explain)
-    raise typer.Exit(EXIT_OK if resolution.resolved else EXIT_PROBLEMS)
+    raise typer.Exit(resolution.exit_code(strict=strict))

@@ -88,6 +88,8 @@ class RuleContext:
     matrix: Matrix
     cuda: CudaFacts
     notes: list[str] = field(default_factory=list)
+    allow_forward_compat: bool = False
+    """The user deploys NVIDIA's cuda-compat package where a build needs it (--allow-forward-compat)."""
 
     @property
     def platform_key(self) -> str:

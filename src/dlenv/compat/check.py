@@ -8,7 +8,7 @@ and the report names the best one.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from packaging.version import InvalidVersion, Version
@@ -17,6 +17,7 @@ from dlenv.compat.candidate import Candidate, RuleContext
 from dlenv.compat.coinstall import coinstall_findings
 from dlenv.compat.cuda_facts import CudaFacts
 from dlenv.compat.evaluate import Evaluation, best, evaluate, rank
+from dlenv.errors import EXIT_OK, EXIT_PROBLEMS
 from dlenv.host.model import Finding, Severity
 from dlenv.matrix.model import normalize_dist_name
 
@@ -73,6 +74,10 @@ class CheckReport:
     def has_warnings(self) -> bool:
         findings = [f for result in self.results for f in result.findings] + list(self.conflicts)
         return any(finding.severity is Severity.WARNING for finding in findings)
+
+    def exit_code(self, *, strict: bool = False) -> int:
+        """0 compatible, 1 incompatible (or, with strict, compatible with warnings)."""
+        return EXIT_PROBLEMS if not self.compatible or (strict and self.has_warnings) else EXIT_OK
 
 
 def _version(text: str) -> Version | None:
@@ -237,16 +242,89 @@ def check_requirement(ctx: RuleContext, requirement: RequirementInput) -> Requir
     else:
         applicable = [c for c in matching if c.build.accelerator not in ("rocm", "xpu") or "+" in (exact or "")]
         evaluation = best(ctx, [evaluate(ctx, c) for c in applicable]) or evaluate(ctx, matching[0])
+    findings = evaluation.findings
+    if (unknown := _extras_unknown(framework, requirement, evaluation.candidate)) is not None:
+        findings = (*findings, unknown)
     alternatives = () if evaluation.compatible else _alternatives(ctx, framework, package, evaluation)
-    return RequirementResult(requirement, framework.subject, evaluation, evaluation.findings, alternatives)
+    return RequirementResult(requirement, framework.subject, evaluation, findings, alternatives)
 
 
-def rule_context(host: HostFacts, matrix: Matrix) -> RuleContext:
-    return RuleContext(host=host, matrix=matrix, cuda=CudaFacts(matrix))
+def _extras_unknown(framework: Framework, requirement: RequirementInput, candidate: Candidate) -> Finding | None:
+    """Extras the matrix does not record for the release install something it could not judge (jax[cuda12_pip]
+    pulls in a CUDA jaxlib): what pip installs for them is not what was evaluated."""
+    known = {name for build in framework.builds_of(candidate.release.version) for name in build.extras}
+    unknown = sorted(set(requirement.requirement.extras) - known)
+    if not unknown:
+        return None
+    return Finding(
+        "extra_unknown",
+        Severity.WARNING,
+        f"unverified: the matrix does not record what the extra {', '.join(repr(e) for e in unknown)} of "
+        f"{candidate.package} {candidate.release.version} installs, so only {candidate.label} "
+        f"({candidate.build.accelerator}) was judged, not what the extra adds.",
+        "name the build's own package or a recorded extra, or add the extra with a matrix overlay; --strict fails "
+        "on this",
+        candidate.package,
+    )
 
 
-def check(host: HostFacts, matrix: Matrix, requirements: Sequence[RequirementInput]) -> CheckReport:
-    ctx = rule_context(host, matrix)
-    results = tuple(check_requirement(ctx, requirement) for requirement in requirements)
+def cpu_build_on_gpu_host(
+    ctx: RuleContext, evaluation: Evaluation, stack: Sequence[Candidate], requirement: RequirementInput
+) -> Finding | None:
+    """A CPU build chosen for a host with NVIDIA GPUs leaves them unused: say so, with why no CUDA build was taken.
+    A CUDA build of the same framework elsewhere in the stack (jax beside its CUDA plugin) uses them."""
+    candidate = evaluation.candidate
+    if candidate.build.accelerator != "cpu" or not ctx.host.gpus:
+        return None
+    if any(other.subject == candidate.subject and other.build.accelerator == "cuda" for other in stack):
+        return None
+    framework = ctx.matrix.framework(candidate.subject)
+    every_build = candidates_for(framework, candidate.package) if framework else []
+    release = candidate.release.version
+    on_platform = [
+        c
+        for c in every_build
+        if c.release.version == release and c.build.accelerator == "cuda" and ctx.platform_key in c.build.platforms
+    ]
+    if not on_platform:
+        why = f"{candidate.package} {release} publishes no CUDA build for {ctx.platform_key}"
+    else:
+        failing = [f for c in on_platform for f in evaluate(ctx, c).findings if f.severity is Severity.ERROR]
+        why = (
+            f"its CUDA builds do not run here ({failing[0].code}: {failing[0].message})"
+            if failing
+            else f"a CUDA build exists ({on_platform[0].label}) but was not asked for"
+        )
+    # Asked for by name (+cpu, or a package with no CUDA build at all such as tensorflow-cpu), a CPU build is a
+    # choice; one that a GPU host merely fell to is the silent downgrade users report.
+    chosen_by_name = "+cpu" in requirement.text or not any(c.build.accelerator == "cuda" for c in every_build)
+    return Finding(
+        "cpu_build_on_gpu_host",
+        Severity.INFO if chosen_by_name else Severity.WARNING,
+        f"{candidate.label} is a CPU build: the host's NVIDIA GPUs will not be used; {why}.",
+        "choose a release with a CUDA build that runs here (dlenv resolve)"
+        + ("" if chosen_by_name else ", or pin the CPU build by name (+cpu) to accept it; --strict fails on this"),
+        candidate.package,
+    )
+
+
+def rule_context(host: HostFacts, matrix: Matrix, *, allow_forward_compat: bool = False) -> RuleContext:
+    return RuleContext(host=host, matrix=matrix, cuda=CudaFacts(matrix), allow_forward_compat=allow_forward_compat)
+
+
+def check(
+    host: HostFacts,
+    matrix: Matrix,
+    requirements: Sequence[RequirementInput],
+    *,
+    allow_forward_compat: bool = False,
+) -> CheckReport:
+    ctx = rule_context(host, matrix, allow_forward_compat=allow_forward_compat)
+    results = [check_requirement(ctx, requirement) for requirement in requirements]
     chosen = [result.evaluation.candidate for result in results if result.evaluation is not None]
-    return CheckReport(host, matrix.matrix_version, results, tuple(coinstall_findings(chosen)))
+    for index, result in enumerate(results):
+        if result.evaluation is not None:
+            unused = cpu_build_on_gpu_host(ctx, result.evaluation, chosen, result.requirement)
+            if unused is not None:
+                results[index] = replace(result, findings=(*result.findings, unused))
+    return CheckReport(host, matrix.matrix_version, tuple(results), tuple(coinstall_findings(chosen)))

@@ -92,14 +92,29 @@ def _against_floor(
     if minor_floor and parsed >= (parse_driver(minor_floor) or ()):
         return [_minor_compat(candidate, f"driver {driver} (below {floor}, the CUDA {candidate.cuda} toolkit's own)")]
     compat = _forward_compat_package(ctx, candidate, driver)
-    if compat is not None:
+    if compat is not None and ctx.allow_forward_compat:
         return [
             Finding(
                 "forward_compat_required",
                 Severity.WARNING,
                 f"{candidate.label} needs driver ≥ {floor}; driver {driver} runs it only with NVIDIA's forward-"
-                f"compatibility package {compat}, which this data-center GPU supports.",
-                f"install {compat} (or use an image that carries it), or upgrade the driver to ≥ {floor}",
+                f"compatibility package {compat}, which this data-center GPU supports (allowed by "
+                "--allow-forward-compat).",
+                f"install {compat} on the host or in the image, or upgrade the driver to ≥ {floor}",
+                candidate.package,
+            )
+        ]
+    if compat is not None:
+        # An extra package on the host or in the image, for data-center GPUs only: a deployment choice, never a
+        # default (the container toolkit refuses an image whose NVIDIA_REQUIRE_CUDA the bare driver misses).
+        return [
+            Finding(
+                "forward_compat_required",
+                Severity.ERROR,
+                f"{candidate.label} needs driver ≥ {floor}; driver {driver} runs it only with NVIDIA's forward-"
+                f"compatibility package {compat}, which is not assumed to be installed.",
+                f"upgrade the driver to ≥ {floor}, choose a build for an older CUDA, or deploy {compat} and pass "
+                "--allow-forward-compat",
                 candidate.package,
             )
         ]

@@ -72,15 +72,31 @@ def _version(text: str) -> Version:
         return Version("0")
 
 
-def rank(ctx: RuleContext, evaluation: Evaluation) -> tuple[bool, bool, Version, bool, tuple[int, int]]:
-    """Higher is better: compatible, a GPU build on a GPU host (a CPU build elsewhere), newest release, no
-    warnings (the driver runs the CUDA natively), newest CUDA."""
+# How the driver runs a build's CUDA, best first: natively, through minor-version compatibility (no JIT of newer
+# PTX, so no run-time-compiled kernels newer than the driver), through the cuda-compat package (an opt-in).
+DRIVER_TIERS = ("native", "minor_version_compat", "forward_compat_required")
+
+
+def driver_tier(evaluation: Evaluation) -> int:
+    """The rank of how the driver runs the build: 2 natively, 1 through minor-version compatibility, 0 through
+    forward compatibility."""
+    for index, code in enumerate(reversed(DRIVER_TIERS[1:])):
+        if evaluation.has(code):
+            return index
+    return len(DRIVER_TIERS) - 1
+
+
+def rank(ctx: RuleContext, evaluation: Evaluation) -> tuple[bool, bool, int, Version, bool, tuple[int, int]]:
+    """Higher is better: compatible, a GPU build on a GPU host (a CPU build elsewhere), the driver runs the build
+    natively (then through minor-version compatibility, then forward compatibility), newest release, no
+    warnings, newest CUDA."""
     candidate = evaluation.candidate
     wants_gpu = bool(ctx.host.gpus) or bool(ctx.host.driver and ctx.host.driver.version)
     cuda = candidate.cuda
     return (
         evaluation.compatible,
         (candidate.build.accelerator == "cuda") == wants_gpu,
+        driver_tier(evaluation),
         _version(candidate.release.version),
         evaluation.clean,
         (cuda.major, cuda.minor or 0) if cuda else (0, 0),

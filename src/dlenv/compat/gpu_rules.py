@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dlenv.host.model import Finding, Gpu, Severity
-from dlenv.versions import driver_branch, parse_cuda
+from dlenv.versions import CudaVersion, driver_branch, parse_cuda
 
 if TYPE_CHECKING:
     from dlenv.compat.candidate import Candidate, RuleContext
@@ -66,7 +66,9 @@ def coverage(candidate: Candidate, gpu: Capability, platform: str) -> str | None
 
 
 def _name(gpu: Gpu) -> str:
-    return f"GPU {gpu.index} ({gpu.name or 'compute capability ' + str(gpu.compute_capability)})"
+    if gpu.name:
+        return f"GPU {gpu.index} ({gpu.name}, compute capability {gpu.compute_capability})"
+    return f"GPU {gpu.index} (compute capability {gpu.compute_capability})"
 
 
 def _targets(candidate: Candidate, platform: str) -> str:
@@ -89,11 +91,15 @@ def gpu_rule(ctx: RuleContext, candidate: Candidate) -> list[Finding]:
                 Finding(
                     "gpu_arch_unsupported",
                     Severity.ERROR,
-                    f"{candidate.label} needs compute capability ≥ {minimum}; {_name(gpu)} has {capability}.",
+                    f"{candidate.label} needs compute capability ≥ {minimum}; {_name(gpu)} has less.",
                     "use a GPU of that generation or newer, or an older release that still supports this GPU",
                     candidate.package,
                 )
             )
+            continue
+        if (runtime := _runtime_compiler_bound(ctx, candidate, gpu, capability)) is not None:
+            # Kernels compiled at run time fail on this GPU whatever the wheel carries ahead of time.
+            findings.append(runtime)
             continue
         covered = coverage(candidate, capability, ctx.platform_key)
         if covered is None and (bound := _compiler_bound(ctx, candidate, gpu, capability)) is not None:
@@ -102,10 +108,12 @@ def gpu_rule(ctx: RuleContext, candidate: Candidate) -> list[Finding]:
             findings.append(
                 Finding(
                     "gpu_arch_unknown",
-                    Severity.INFO,
-                    f"the matrix does not record which GPU architectures {candidate.label} carries kernels for, so "
-                    f"{_name(gpu)} (compute capability {capability}) was not checked against it.",
-                    None,
+                    Severity.WARNING,
+                    f"unverified: the matrix does not record which GPU architectures {candidate.label} carries "
+                    f"kernels for, so whether it has a kernel image for {_name(gpu)} was not checked (its CUDA "
+                    "release's compiler can target this GPU, so it may).",
+                    "pin a build whose arch list the matrix records (see alternatives), or confirm on the host "
+                    "that the build runs on this GPU; --strict fails on this",
                     candidate.package,
                 )
             )
@@ -114,7 +122,7 @@ def gpu_rule(ctx: RuleContext, candidate: Candidate) -> list[Finding]:
                 Finding(
                     "gpu_arch_ptx_only",
                     Severity.WARNING,
-                    f"{candidate.label} has no SASS for {_name(gpu)} (compute capability {capability}); its kernels "
+                    f"{candidate.label} has no SASS for {_name(gpu)}; its kernels "
                     "are JIT-compiled from PTX at first use (a slow first start, impossible under CUDA "
                     f"minor-version compatibility). Targets: {_targets(candidate, ctx.platform_key)}.",
                     "prefer a build whose SASS covers this GPU",
@@ -126,7 +134,7 @@ def gpu_rule(ctx: RuleContext, candidate: Candidate) -> list[Finding]:
                 Finding(
                     "gpu_arch_unsupported",
                     Severity.ERROR,
-                    f"{candidate.label} has no kernel image for {_name(gpu)} (compute capability {capability}): CUDA "
+                    f"{candidate.label} has no kernel image for {_name(gpu)}: CUDA "
                     f"fails with 'no kernel image is available for execution on the device'. Targets: "
                     f"{_targets(candidate, ctx.platform_key)}.",
                     "choose a build whose SASS or PTX covers this GPU",
@@ -136,15 +144,21 @@ def gpu_rule(ctx: RuleContext, candidate: Candidate) -> list[Finding]:
     return findings
 
 
-def _compiler_bound(ctx: RuleContext, candidate: Candidate, gpu: Gpu, capability: Capability) -> Finding | None:
-    """Without the build's arch list, the compiler it was built with still bounds it: nvcc of CUDA X.Y targets only
-    the compute capabilities that release supports (cuda.yaml), so an older GPU cannot be covered at all and a newer
-    one only through PTX JIT."""
+def _compiler_targets(ctx: RuleContext, candidate: Candidate) -> tuple[CudaVersion | None, list[tuple[int, int]]]:
+    """The CUDA release the build was made with and the compute capabilities its nvcc/ptxas can target
+    (cuda.yaml), without the a/f-suffixed variants."""
     built_with = parse_cuda(candidate.build.cuda) if candidate.build.cuda else None
     targets = (
         [c for text in ctx.cuda.compiler_targets(built_with) if (c := Capability.parse(text))] if built_with else []
     )
-    plain = [(c.major, c.minor) for c in targets if not c.suffix]
+    return built_with, [(c.major, c.minor) for c in targets if not c.suffix]
+
+
+def _compiler_bound(ctx: RuleContext, candidate: Candidate, gpu: Gpu, capability: Capability) -> Finding | None:
+    """Without the build's arch list, the compiler it was built with still bounds it: nvcc of CUDA X.Y targets only
+    the compute capabilities that release supports (cuda.yaml), so an older GPU cannot be covered at all and a newer
+    one only through PTX JIT."""
+    built_with, plain = _compiler_targets(ctx, candidate)
     if not plain:
         return None
     have = (capability.major, capability.minor)
@@ -154,8 +168,8 @@ def _compiler_bound(ctx: RuleContext, candidate: Candidate, gpu: Gpu, capability
             "gpu_arch_unsupported",
             Severity.ERROR,
             f"{candidate.label} was built with CUDA {built_with}, whose compiler targets compute capability "
-            f"{lowest[0]}.{lowest[1]} and newer, so it has no kernel image for {_name(gpu)} (compute capability "
-            f"{capability}): CUDA fails with 'no kernel image is available for execution on the device'.",
+            f"{lowest[0]}.{lowest[1]} and newer, so it has no kernel image for {_name(gpu)}: CUDA fails with 'no "
+            "kernel image is available for execution on the device'.",
             "choose a build made with an older CUDA that still targets this GPU",
             candidate.package,
         )
@@ -163,29 +177,67 @@ def _compiler_bound(ctx: RuleContext, candidate: Candidate, gpu: Gpu, capability
         return Finding(
             "gpu_arch_newer_than_cuda",
             Severity.WARNING,
-            f"{candidate.label} was built with CUDA {built_with}, which predates compute capability {capability}: "
-            f"{_name(gpu)} can run it only by JIT-compiling PTX, if the build carries PTX (its arch list is not "
-            "recorded); otherwise 'no kernel image is available for execution on the device'.",
-            "prefer a build made with a CUDA release that targets this GPU",
+            f"unverified: {candidate.label} was built with CUDA {built_with}, which predates compute capability "
+            f"{capability}: {_name(gpu)} can run it only by JIT-compiling PTX, if the build carries PTX (its arch "
+            "list is not recorded); otherwise 'no kernel image is available for execution on the device'.",
+            "prefer a build made with a CUDA release that targets this GPU; --strict fails on this",
             candidate.package,
         )
     return None
 
 
+def _runtime_compiler_bound(ctx: RuleContext, candidate: Candidate, gpu: Gpu, capability: Capability) -> Finding | None:
+    """Frameworks whose family compiles kernels at run time with the ptxas of the build's CUDA (XLA: JAX,
+    TensorFlow) fail on a GPU that ptxas cannot target, whatever PTX the wheel ships."""
+    framework = ctx.matrix.framework(candidate.subject)
+    if framework is None or framework.family.runtime_compiler != "build_cuda":
+        return None
+    built_with, plain = _compiler_targets(ctx, candidate)
+    if not plain or (capability.major, capability.minor) <= max(plain):
+        return None
+    newest = max(plain)
+    return Finding(
+        "runtime_compiler_too_old",
+        Severity.ERROR,
+        f"{candidate.label} compiles its GPU kernels at run time with the PTX compiler of CUDA {built_with}, which "
+        f"targets compute capability {newest[0]}.{newest[1]} at most, so it fails on {_name(gpu)} ('ptxas fatal: "
+        f"Value 'sm_{capability.major}{capability.minor}' is not defined for option 'gpu-name'', "
+        "CUDA_ERROR_INVALID_PTX).",
+        "choose a release built with a CUDA whose compiler targets this GPU",
+        candidate.package,
+    )
+
+
 def _architecture_dropped_by_driver(ctx: RuleContext, gpu: Gpu, candidate: Candidate) -> list[Finding]:
+    """The driver branches that support the GPU's architecture: from the first (older drivers do not see the GPU)
+    to the last (newer ones dropped it)."""
     architecture = ctx.matrix.architecture_of(gpu.compute_capability or "")
     driver = ctx.host.driver.version if ctx.host.driver else None
     branch = driver_branch(driver) if driver else None
-    last = int(architecture.last_driver_branch) if architecture and architecture.last_driver_branch else None
-    if architecture is None or last is None or branch is None or branch <= last:
+    if architecture is None or branch is None:
         return []
-    return [
-        Finding(
-            "gpu_unsupported_by_driver",
-            Severity.ERROR,
-            f"{_name(gpu)} is a {architecture.name} GPU, whose last supporting driver branch is {last}; driver "
-            f"{driver} does not support it.",
-            f"stay on the {last} driver branch, with builds whose CUDA that branch supports",
-            candidate.package,
-        )
-    ]
+    first = int(architecture.first_driver_branch) if architecture.first_driver_branch else None
+    last = int(architecture.last_driver_branch) if architecture.last_driver_branch else None
+    if first is not None and branch < first:
+        return [
+            Finding(
+                "gpu_needs_newer_driver",
+                Severity.ERROR,
+                f"{_name(gpu)} is a {architecture.name} GPU, first supported by the {first} driver branch; driver "
+                f"{driver} does not support it (CUDA reports no device).",
+                f"upgrade the driver to the {first} branch or newer",
+                candidate.package,
+            )
+        ]
+    if last is not None and branch > last:
+        return [
+            Finding(
+                "gpu_unsupported_by_driver",
+                Severity.ERROR,
+                f"{_name(gpu)} is a {architecture.name} GPU, whose last supporting driver branch is {last}; driver "
+                f"{driver} does not support it.",
+                f"stay on the {last} driver branch, with builds whose CUDA that branch supports",
+                candidate.package,
+            )
+        ]
+    return []

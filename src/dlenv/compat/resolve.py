@@ -1,6 +1,8 @@
 """`dlenv resolve`: the newest mutually compatible builds of several frameworks for a host.
 
-Each target is ranked on its own (compatible, newest release, a GPU build on a GPU host, no warnings, newest CUDA),
+Each target is ranked on its own (compatible, a GPU build on a GPU host, how the driver runs the build's CUDA —
+natively, then through minor-version compatibility, then through forward compatibility when allowed —, newest
+release, no warnings, newest CUDA),
 then a bounded backtracking search picks the first combination, in that order, with no co-installation error.
 """
 
@@ -11,16 +13,16 @@ from typing import TYPE_CHECKING
 
 from packaging.version import InvalidVersion, Version
 
-from dlenv.compat.check import candidates_for, matches_requirement, rule_context
+from dlenv.compat.check import candidates_for, cpu_build_on_gpu_host, matches_requirement, rule_context
 from dlenv.compat.coinstall import coinstall_findings
-from dlenv.compat.evaluate import Evaluation, evaluate, rank
-from dlenv.errors import InputError
+from dlenv.compat.evaluate import DRIVER_TIERS, Evaluation, evaluate, rank
+from dlenv.errors import EXIT_OK, EXIT_PROBLEMS, InputError
 from dlenv.host.model import Finding, Severity
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from dlenv.compat.candidate import RuleContext
+    from dlenv.compat.candidate import Candidate, RuleContext
     from dlenv.compat.requirements import RequirementInput
     from dlenv.host.model import HostFacts
     from dlenv.matrix.model import Matrix
@@ -53,6 +55,15 @@ class Resolution:
         return all(target.chosen is not None for target in self.targets) and not any(
             finding.severity is Severity.ERROR for finding in self.conflicts
         )
+
+    @property
+    def has_warnings(self) -> bool:
+        findings = [f for t in self.targets if t.chosen is not None for f in t.chosen.findings]
+        return any(finding.severity is Severity.WARNING for finding in [*findings, *self.conflicts])
+
+    def exit_code(self, *, strict: bool = False) -> int:
+        """0 resolved, 1 nothing works (or, with strict, what was chosen carries a warning)."""
+        return EXIT_PROBLEMS if not self.resolved or (strict and self.has_warnings) else EXIT_OK
 
 
 def _version(text: str) -> Version:
@@ -102,10 +113,14 @@ def _rejections(ctx: RuleContext, ranked: list[Evaluation], chosen: Evaluation |
         wanted = [e for e in evaluations if rank(ctx, e)[1]] or evaluations
         best_of_release = min(wanted, key=_nearest_to_working)
         errors = tuple(f for f in best_of_release.findings if f.severity is Severity.ERROR)
+        # A release that runs, but only in a lower driver tier than the chosen one (minor-version compatibility
+        # where the chosen build runs natively), was passed over for that reason.
+        lower_tier = tuple(f for f in best_of_release.findings if f.code in DRIVER_TIERS)
         rejections.append(
             Rejection(
                 release,
                 errors
+                or lower_tier
                 or (
                     Finding(
                         "conflict",
@@ -141,8 +156,23 @@ def _search(options: list[list[Evaluation]]) -> list[Evaluation] | None:
     return extend([])
 
 
-def resolve(host: HostFacts, matrix: Matrix, requirements: Sequence[RequirementInput]) -> Resolution:
-    ctx = rule_context(host, matrix)
+def _with_stack_findings(
+    ctx: RuleContext, chosen: Evaluation | None, stack: list[Candidate], requirement: RequirementInput
+) -> Evaluation | None:
+    unused = cpu_build_on_gpu_host(ctx, chosen, stack, requirement) if chosen is not None else None
+    if chosen is None or unused is None:
+        return chosen
+    return Evaluation(chosen.candidate, (*chosen.findings, unused))
+
+
+def resolve(
+    host: HostFacts,
+    matrix: Matrix,
+    requirements: Sequence[RequirementInput],
+    *,
+    allow_forward_compat: bool = False,
+) -> Resolution:
+    ctx = rule_context(host, matrix, allow_forward_compat=allow_forward_compat)
     ranked = [_ranked(ctx, requirement) for requirement in requirements]
     options = [[e for e in evaluations if e.compatible] for evaluations in ranked]
     combination = _search(options)
@@ -151,8 +181,11 @@ def resolve(host: HostFacts, matrix: Matrix, requirements: Sequence[RequirementI
         combination_or_partial = [evaluations[0] if evaluations else None for evaluations in options]
     else:
         combination_or_partial = list(combination)
+    stack = [chosen.candidate for chosen in combination_or_partial if chosen is not None]
     targets = tuple(
-        TargetResolution(requirement, chosen, _rejections(ctx, ranked_list, chosen))
+        TargetResolution(
+            requirement, _with_stack_findings(ctx, chosen, stack, requirement), _rejections(ctx, ranked_list, chosen)
+        )
         for requirement, chosen, ranked_list in zip(requirements, combination_or_partial, ranked, strict=True)
     )
     chosen_candidates = [t.chosen.candidate for t in targets if t.chosen is not None]

@@ -136,6 +136,7 @@ class Architecture:
     last_driver_branch: str | None
     notes: str | None
     source: tuple[str, ...]
+    first_driver_branch: str | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Architecture:
@@ -143,6 +144,7 @@ class Architecture:
             name=data["name"],
             compute_capabilities=_tuple(data, "compute_capabilities"),
             last_driver_branch=data.get("last_driver_branch"),
+            first_driver_branch=data.get("first_driver_branch"),
             notes=data.get("notes"),
             source=_tuple(data, "source"),
         )
@@ -362,6 +364,21 @@ class GpuMatrix:
 
 
 @dataclass(frozen=True, slots=True)
+class FrameworkFamily:
+    """What holds for every build of a framework and decides how builds are judged."""
+
+    runtime_compiler: str = "none"
+    """'build_cuda': GPU kernels are compiled at run time by the PTX compiler of the build's CUDA (XLA)."""
+    source: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> FrameworkFamily:
+        if not data:
+            return cls()
+        return cls(runtime_compiler=data.get("runtime_compiler", "none"), source=_tuple(data, "source"))
+
+
+@dataclass(frozen=True, slots=True)
 class Framework:
     """One framework family (a `subject`): its releases and every build of each release."""
 
@@ -370,6 +387,7 @@ class Framework:
     releases: tuple[FrameworkRelease, ...]
     builds: tuple[FrameworkBuild, ...]
     notes: tuple[str, ...] = ()
+    family: FrameworkFamily = FrameworkFamily()
     # Lookup tables, filled on first use; the dict is mutated, never reassigned, so the record stays frozen.
     _index: dict[str, Any] = field(default_factory=dict, compare=False, repr=False, hash=False)
 
@@ -381,6 +399,7 @@ class Framework:
             releases=tuple(FrameworkRelease.from_dict(row) for row in doc.get("releases", ())),
             builds=tuple(FrameworkBuild.from_dict(row) for row in doc.get("builds", ())),
             notes=_tuple(doc, "notes"),
+            family=FrameworkFamily.from_dict(doc.get("family")),
         )
 
     def release(self, version: str) -> FrameworkRelease | None:

@@ -34,8 +34,9 @@ CASES = [
     ("torch==2.6.0+cu124", host("535.104.05", gpus=(A100,)), "warning", {"minor_version_compat"}, "cu124"),
     # Driver 470 is below CUDA 12's minor-version floor 525.60.13: insufficient driver on a GeForce GPU...
     ("torch==2.6.0+cu124", host("470.82.01", gpus=(RTX3090,)), "incompatible", {"driver_too_old"}, "cu124"),
-    # ...while a data-center GPU can use the cuda-compat package on a supported branch.
-    ("torch==2.6.0+cu124", host("470.82.01", gpus=(T4,)), "warning", {"forward_compat_required"}, "cu124"),
+    # ...and a data-center GPU could use the cuda-compat package on a supported branch, but that package is a
+    # deployment choice (CUDA compatibility guide, forward compatibility): refused unless the user opts in.
+    ("torch==2.6.0+cu124", host("470.82.01", gpus=(T4,)), "incompatible", {"forward_compat_required"}, "cu124"),
     # Pascal (sm_61) runs cu126's sm_60 SASS but cu128 starts at sm_75 (uv#14742: GTX 1080 Ti got cu128 wheels).
     ("torch==2.7.1+cu126", host("560.35.03", gpus=(GTX1080TI,)), "ok", set(), "cu126"),
     ("torch==2.7.1+cu128", host("570.86.15", gpus=(GTX1080TI,)), "incompatible", {"gpu_arch_unsupported"}, "cu128"),
@@ -52,7 +53,8 @@ CASES = [
     ("torch>=2.4,<2.9", host("470.82.01", gpus=(RTX3090,)), "warning", {"minor_version_compat"}, "cu118"),
     # RAPIDS 24.10 needs compute capability 7.0 (Pascal dropped in 24.02, RAPIDS support notice RSN 34).
     ("cudf-cu12==24.10", host("550.54.15", gpus=(GTX1080TI,)), "incompatible", {"gpu_arch_unsupported"}, "cu12"),
-    ("cudf-cu12==24.10", host("550.54.15", gpus=(H100,)), "ok", set(), "cu12"),
+    # The mini-matrix records no arch list for it: within its compiler's targets, but unverified, never a bare ok.
+    ("cudf-cu12==24.10", host("550.54.15", gpus=(H100,)), "warning", {"gpu_arch_unknown"}, "cu12"),
     # CUDA 13 build on a driver whose CUDA is 12.x.
     ("torch==2.8.0+cu128", host(max_cuda="12.4", gpus=(A100,)), "warning", {"minor_version_compat"}, "cu128"),
 ]
