@@ -63,6 +63,10 @@ def driver_rule(ctx: RuleContext, candidate: Candidate) -> list[Finding]:
     minor_floor = ctx.cuda.minor_compat_min_driver(cuda.major, system)
     if candidate.build.cuda_range is not None and not build_floor:
         floor = minor_floor  # built to run on any driver of the major line
+    if build_floor is not None:
+        # The project states this floor for the build (RAPIDS' platform support, JAX's installation guide): below
+        # it nothing is promised, minor-version compatibility included.
+        minor_floor = None
     if driver is not None and floor is not None:
         return _against_floor(ctx, candidate, driver, floor, minor_floor)
     max_cuda = parse_cuda(max_cuda_text) if max_cuda_text else ctx.cuda.max_cuda_for_driver(driver or "", system)

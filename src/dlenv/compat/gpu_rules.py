@@ -15,6 +15,7 @@ from dlenv.versions import CudaVersion, driver_branch, parse_cuda
 
 if TYPE_CHECKING:
     from dlenv.compat.candidate import Candidate, RuleContext
+    from dlenv.matrix.model import Matrix
 
 
 @dataclass(frozen=True, order=True)
@@ -84,7 +85,9 @@ def gpu_rule(ctx: RuleContext, candidate: Candidate) -> list[Finding]:
         capability = Capability.parse(gpu.compute_capability) if gpu.compute_capability else None
         if capability is None:
             continue
-        findings += _architecture_dropped_by_driver(ctx, gpu, candidate)
+        driver = ctx.host.driver.version if ctx.host.driver else None
+        if (branch := driver_branch_finding(ctx.matrix, driver, gpu, candidate.package)) is not None:
+            findings.append(branch)
         minimum = Capability.parse(candidate.build.min_compute_capability or "")
         if minimum is not None and (capability.major, capability.minor) < (minimum.major, minimum.minor):
             findings.append(
@@ -208,36 +211,36 @@ def _runtime_compiler_bound(ctx: RuleContext, candidate: Candidate, gpu: Gpu, ca
     )
 
 
-def _architecture_dropped_by_driver(ctx: RuleContext, gpu: Gpu, candidate: Candidate) -> list[Finding]:
+# The driver-branch findings are facts of the host (GPU and driver), whatever the build: doctor reports them once per
+# GPU, and the engine repeats them on every CUDA build, which cannot run there either.
+DRIVER_BRANCH_CODES = frozenset({"gpu_needs_newer_driver", "gpu_unsupported_by_driver"})
+
+
+def driver_branch_finding(matrix: Matrix, driver: str | None, gpu: Gpu, subject: str | None) -> Finding | None:
     """The driver branches that support the GPU's architecture: from the first (older drivers do not see the GPU)
     to the last (newer ones dropped it)."""
-    architecture = ctx.matrix.architecture_of(gpu.compute_capability or "")
-    driver = ctx.host.driver.version if ctx.host.driver else None
+    architecture = matrix.architecture_of(gpu.compute_capability or "")
     branch = driver_branch(driver) if driver else None
     if architecture is None or branch is None:
-        return []
+        return None
     first = int(architecture.first_driver_branch) if architecture.first_driver_branch else None
     last = int(architecture.last_driver_branch) if architecture.last_driver_branch else None
     if first is not None and branch < first:
-        return [
-            Finding(
-                "gpu_needs_newer_driver",
-                Severity.ERROR,
-                f"{_name(gpu)} is a {architecture.name} GPU, first supported by the {first} driver branch; driver "
-                f"{driver} does not support it (CUDA reports no device).",
-                f"upgrade the driver to the {first} branch or newer",
-                candidate.package,
-            )
-        ]
+        return Finding(
+            "gpu_needs_newer_driver",
+            Severity.ERROR,
+            f"{_name(gpu)} is a {architecture.name} GPU, first supported by the {first} driver branch; driver "
+            f"{driver} does not support it (CUDA reports no device).",
+            f"upgrade the driver to the {first} branch or newer",
+            subject,
+        )
     if last is not None and branch > last:
-        return [
-            Finding(
-                "gpu_unsupported_by_driver",
-                Severity.ERROR,
-                f"{_name(gpu)} is a {architecture.name} GPU, whose last supporting driver branch is {last}; driver "
-                f"{driver} does not support it.",
-                f"stay on the {last} driver branch, with builds whose CUDA that branch supports",
-                candidate.package,
-            )
-        ]
-    return []
+        return Finding(
+            "gpu_unsupported_by_driver",
+            Severity.ERROR,
+            f"{_name(gpu)} is a {architecture.name} GPU, whose last supporting driver branch is {last}; driver "
+            f"{driver} does not support it.",
+            f"stay on the {last} driver branch, with builds whose CUDA that branch supports",
+            subject,
+        )
+    return None

@@ -39,11 +39,23 @@ def _with_repair(result: RequirementResult, platform_key: str) -> list[Finding]:
     ]
 
 
+def _driver_branch_findings(host: HostFacts, matrix: Callable[[], Matrix]) -> list[Finding]:
+    """Each GPU against the driver branches that support its architecture (the matrix's gpus table)."""
+    driver = host.driver.version if host.driver else None
+    if not driver or not any(gpu.compute_capability for gpu in host.gpus):
+        return []
+    from dlenv.compat.gpu_rules import driver_branch_finding
+
+    table = matrix()
+    return [f for gpu in host.gpus if (f := driver_branch_finding(table, driver, gpu, f"gpu {gpu.index}"))]
+
+
 def doctor_report(host: HostFacts, matrix: Callable[[], Matrix]) -> DoctorReport:
-    findings = diagnose(host)
+    findings = sort_findings([*diagnose(host), *_driver_branch_findings(host, matrix)])
     if not host.frameworks:
         return DoctorReport(host, findings, ())
     from dlenv.compat.check import check
+    from dlenv.compat.gpu_rules import DRIVER_BRANCH_CODES
     from dlenv.compat.requirements import from_installed
     from dlenv.doctor.companions import companion_verdicts
 
@@ -51,8 +63,13 @@ def doctor_report(host: HostFacts, matrix: Callable[[], Matrix]) -> DoctorReport
     judged = {result.requirement.name for result in report.results if result.evaluation is not None}
     platform_key = host.platform.key
     kept = [f for f in findings if not (f.code in _SUPERSEDED and f.subject in judged)]
+    # the GPU-and-driver facts are said once, per GPU, above; the verdicts keep their status
     engine = [
-        f for result in report.results if result.evaluation is not None for f in _with_repair(result, platform_key)
+        f
+        for result in report.results
+        if result.evaluation is not None
+        for f in _with_repair(result, platform_key)
+        if f.code not in DRIVER_BRANCH_CODES
     ]
     verdicts = tuple(result for result in report.results if result.evaluation is not None)
     companions = companion_verdicts(host, matrix())
