@@ -237,15 +237,16 @@ def test_driver_470_resolves_to_the_newest_release_it_runs_natively(matrix: Matr
 
 def test_forward_compatibility_is_never_chosen_unless_allowed(matrix: Matrix) -> None:
     # Driver 535 on an A100: CUDA 13 builds need the cuda-compat package (CUDA compatibility guide, forward
-    # compatibility); the default answer is the newest release the driver runs natively (CUDA 12.1: 2.5.1).
+    # compatibility); the default answer is the newest release the driver runs natively: CUDA <= 12.2, i.e. the
+    # cu118 build of 2.7.1 (2.8.0 dropped CUDA 11.8; 2.6-2.7 have no cu121 build).
     framework(matrix, "pytorch")
-    a100 = _host("535.104.05", "8.0", "3.11")
+    a100 = _host("535.104.05", "8.0", "3.11", "A100")
     (target,) = resolve(a100, matrix, from_arguments(["torch"])).targets
-    assert target.chosen is not None and target.chosen.candidate.label == "torch==2.5.1+cu121"
+    assert target.chosen is not None and target.chosen.candidate.label == "torch==2.7.1+cu118"
     assert not target.chosen.has("forward_compat_required")
     (opted,) = resolve(a100, matrix, from_arguments(["torch"]), allow_forward_compat=True).targets
     # opting in makes forward compatibility possible, never preferred over native support
-    assert opted.chosen is not None and opted.chosen.candidate.label == "torch==2.5.1+cu121"
+    assert opted.chosen is not None and opted.chosen.candidate.label == "torch==2.7.1+cu118"
     (pinned,) = check(a100, matrix, from_arguments(["torch==2.15.0"])).results
     assert pinned.status == "incompatible" and "forward_compat_required" in {f.code for f in pinned.findings}
     (allowed,) = check(a100, matrix, from_arguments(["torch==2.15.0"]), allow_forward_compat=True).results

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from dlenv.compat.brands import SEGMENT_BRANDS
 from dlenv.compat.cuda_facts import floor_for
-from dlenv.host.model import Finding, Severity
+from dlenv.host.model import CUDA_BLOCKING_PROBLEMS, FACT_HIDING_PROBLEMS, Finding, Severity
 from dlenv.versions import parse_cuda, parse_driver
 
 if TYPE_CHECKING:
@@ -149,3 +149,46 @@ def _too_old(candidate: Candidate, have: str, floor: str | None, minor_floor: st
         f"upgrade the driver{f' to ≥ {floor}' if floor else ''}, or choose a build for an older CUDA",
         candidate.package,
     )
+
+
+def host_fault_rule(ctx: RuleContext, candidate: Candidate) -> list[Finding]:
+    """A CUDA build on a host whose driver or GPUs failed the probe: it cannot run there now (a broken driver is
+    never a green preflight), or the facts it is checked against are missing (unverified)."""
+    if candidate.build.accelerator != "cuda":
+        return []
+    problems = ctx.host.problems
+    driver = ctx.host.driver
+    blocking = [
+        p
+        for p in problems
+        if p.code in CUDA_BLOCKING_PROBLEMS
+        # libnvidia-ml missing while the kernel module is loaded: a broken install, not a host without a driver
+        or (p.code == "nvml_library_not_found" and driver is not None and driver.kernel_module_version)
+    ]
+    if blocking:
+        problem = blocking[0]
+        return [
+            Finding(
+                "host_cuda_unusable",
+                Severity.ERROR,
+                f"{candidate.label} needs CUDA, which cannot run on this host as it is: the NVIDIA driver probe "
+                f"failed ({problem.code.removeprefix('nvml_')}: {problem.detail}).",
+                "repair the driver first (see `dlenv doctor`), then check again",
+                candidate.package,
+            )
+        ]
+    hiding = [p for p in problems if p.code in FACT_HIDING_PROBLEMS]
+    if hiding:
+        problem = hiding[0]
+        return [
+            Finding(
+                "host_facts_unverified",
+                Severity.WARNING,
+                f"unverified: the driver probe could not read every fact {candidate.label} is checked against "
+                f"({problem.code.removeprefix('nvml_')}: {problem.source}: {problem.detail}).",
+                "run the check where NVML answers fully (as a user with access to the GPUs), or give the facts "
+                "with --driver/--gpu; --strict fails on this",
+                candidate.package,
+            )
+        ]
+    return []

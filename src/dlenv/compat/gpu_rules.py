@@ -7,7 +7,7 @@ any GPU of capability >= X.y.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from dlenv.host.model import Finding, Gpu, Severity
@@ -81,9 +81,25 @@ def gpu_rule(ctx: RuleContext, candidate: Candidate) -> list[Finding]:
     if candidate.build.accelerator != "cuda":
         return []
     findings: list[Finding] = []
-    for gpu in ctx.host.gpus:
-        capability = Capability.parse(gpu.compute_capability) if gpu.compute_capability else None
+    for probed in ctx.host.gpus:
+        gpu = probed
+        known = gpu.compute_capability
+        if known is None and gpu.name and (product := ctx.matrix.find_gpu(gpu.name)) is not None:
+            # NVML did not say (NOT_SUPPORTED), but the GPU table knows the product
+            known = product.compute_capability
+            gpu = replace(probed, compute_capability=known)
+        capability = Capability.parse(known) if known else None
         if capability is None:
+            findings.append(
+                Finding(
+                    "gpu_arch_unknown",
+                    Severity.WARNING,
+                    f"unverified: GPU {gpu.index}{f' ({gpu.name})' if gpu.name else ''} has no known compute "
+                    f"capability, so {candidate.label} was not checked against it.",
+                    "give the GPU with --gpu (a product name or a compute capability); --strict fails on this",
+                    candidate.package,
+                )
+            )
             continue
         driver = ctx.host.driver.version if ctx.host.driver else None
         if (branch := driver_branch_finding(ctx.matrix, driver, gpu, candidate.package)) is not None:

@@ -34,6 +34,8 @@ SEARCH_LIMIT = 20_000
 class Rejection:
     release: str
     reasons: tuple[Finding, ...]
+    runs: bool = False
+    """The release runs here, but only in a lower driver tier than the chosen one (its reasons say which)."""
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,7 @@ def _rejections(ctx: RuleContext, ranked: list[Evaluation], chosen: Evaluation |
                         best_of_release.candidate.package,
                     ),
                 ),
+                runs=not errors and bool(lower_tier),
             )
         )
     return tuple(rejections)

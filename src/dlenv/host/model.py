@@ -52,6 +52,26 @@ class ProbeProblem:
     source: str
 
 
+# Probe problems after which CUDA cannot run on the host as it is (the driver or a GPU is broken, hung or not
+# loaded; the library does not match the kernel module), and those that only hide facts a check needs.
+CUDA_BLOCKING_PROBLEMS = frozenset(
+    {
+        "nvml_version_mismatch",
+        "nvml_driver_not_loaded",
+        "nvml_gpu_lost",
+        "nvml_hung",
+        "nvml_timeout",
+        "nvml_uninitialized",
+        "nvml_reset_required",
+        "nvml_insufficient_power",
+        "nvml_error",
+    }
+)
+FACT_HIDING_PROBLEMS = frozenset(
+    {"nvml_no_permission", "nvml_not_supported", "nvml_function_not_found", "nvml_bindings_missing"}
+)
+
+
 @dataclass(frozen=True)
 class Driver:
     version: str | None = None

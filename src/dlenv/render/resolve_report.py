@@ -39,7 +39,11 @@ def resolve_to_json(resolution: Resolution) -> str:
                     if f.severity.value == "warning"
                 ],
                 "rejected_newer": [
-                    {"release": r.release, "reasons": [{"code": f.code, "message": f.message} for f in r.reasons]}
+                    {
+                        "release": r.release,
+                        "runs": r.runs,
+                        "reasons": [{"code": f.code, "message": f.message} for f in r.reasons],
+                    }
                     for r in target.rejected_newer
                 ],
             }
@@ -81,7 +85,8 @@ def render_resolve_text(console: Console, resolution: Resolution, explain: bool)
         if explain:
             for rejection in target.rejected_newer:
                 reasons = "; ".join(f"{f.code}: {f.message.rstrip('.')}" for f in rejection.reasons)
-                console.print(f"    [dim]✗ {rejection.release}[/dim] — {escape(reasons)}", highlight=False)
+                mark = "↓" if rejection.runs else "✗"
+                console.print(f"    [dim]{mark} {rejection.release}[/dim] — {escape(reasons)}", highlight=False)
     if resolution.conflicts:
         console.print("[bold]Co-installation[/]")
         render_findings(console, list(resolution.conflicts), indent=4, empty=None)
