@@ -291,7 +291,7 @@ def cpu_build_on_gpu_host(
     else:
         failing = [f for c in on_platform for f in evaluate(ctx, c).findings if f.severity is Severity.ERROR]
         why = (
-            f"its CUDA builds do not run here ({failing[0].code}: {failing[0].message})"
+            f"its CUDA builds do not run here ({failing[0].code}: {failing[0].message.rstrip('.')})"
             if failing
             else f"a CUDA build exists ({on_platform[0].label}) but was not asked for"
         )

@@ -239,13 +239,16 @@ def driver_branch_finding(matrix: Matrix, driver: str | None, gpu: Gpu, subject:
     branch = driver_branch(driver) if driver else None
     if architecture is None or branch is None:
         return None
-    first = int(architecture.first_driver_branch) if architecture.first_driver_branch else None
+    product = matrix.find_gpu(gpu.name) if gpu.name else None
+    # a later chip of the architecture (B300 after B200, H200 after H100) may need a later branch than the first
+    firsts = [int(f) for f in (architecture.first_driver_branch, product and product.first_driver_branch) if f]
+    first = max(firsts, default=None)
     last = int(architecture.last_driver_branch) if architecture.last_driver_branch else None
     if first is not None and branch < first:
         return Finding(
             "gpu_needs_newer_driver",
             Severity.ERROR,
-            f"{_name(gpu)} is a {architecture.name} GPU, first supported by the {first} driver branch; driver "
+            f"{_name(gpu)} is a {architecture.name} GPU, supported from the {first} driver branch on; driver "
             f"{driver} does not support it (CUDA reports no device).",
             f"upgrade the driver to the {first} branch or newer",
             subject,

@@ -159,6 +159,7 @@ class GpuProduct:
     segment: str
     notes: str | None
     source: tuple[str, ...]
+    first_driver_branch: str | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> GpuProduct:
@@ -168,6 +169,7 @@ class GpuProduct:
             compute_capability=data["compute_capability"],
             architecture=data["architecture"],
             segment=data["segment"],
+            first_driver_branch=data.get("first_driver_branch"),
             notes=data.get("notes"),
             source=_tuple(data, "source"),
         )

@@ -1,0 +1,100 @@
+"""Known answers on the real matrix, one per class of false "compatible" users hit (issue "No false greens").
+Each case cites the source of the fact that decides it."""
+
+from __future__ import annotations
+
+from dlenv.compat.check import check
+from dlenv.compat.requirements import from_arguments
+from dlenv.compat.resolve import resolve
+from dlenv.host.model import Driver, Gpu, HostFacts, Platform
+from dlenv.matrix.model import Matrix
+from tests.matrix.conftest import framework
+
+
+def _codes(matrix: Matrix, host: HostFacts, requirement: str, **options: bool) -> tuple[str, dict[str, str]]:
+    (result,) = check(host, matrix, from_arguments([requirement]), **options).results
+    return result.status, {finding.code: finding.severity.value for finding in result.findings}
+
+
+def _described(matrix: Matrix, driver: str, gpu: str, python: str = "3.12", system: str = "linux") -> HostFacts:
+    product = matrix.find_gpu(gpu)
+    assert product is not None, gpu
+    return HostFacts(
+        platform=Platform(system, "x86_64", python_version=python, glibc="2.35"),
+        origin="flags",
+        driver=Driver(version=driver, source="flag"),
+        gpus=(Gpu(index=0, name=product.name, compute_capability=product.compute_capability, source="flag"),),
+    )
+
+
+def test_cuda_12_6_builds_have_no_kernel_image_for_blackwell(matrix: Matrix) -> None:
+    # torch 2.6.0+cu126 and 2.8.0+cu126 target sm_50-sm_90 without PTX (the 2.6.0 and 2.8.0 wheels' own lists;
+    # pytorch PR 145616 strips PTX on the 2.6 branch): "no kernel image is available" on sm_120.
+    framework(matrix, "pytorch")
+    for requirement in ("torch==2.6.0+cu126", "torch==2.8.0+cu126"):
+        status, codes = _codes(matrix, _described(matrix, "570.86.15", "RTX 5090"), requirement)
+        assert status == "incompatible" and codes.get("gpu_arch_unsupported") == "error", requirement
+
+
+def test_cuda_12_8_builds_dropped_pascal(matrix: Matrix) -> None:
+    # torch 2.7.0+cu128 targets 7.5-12.0 (users' get_arch_list of the 2.7 release branch; uv#14742): a GTX 1080
+    # (6.1) has no kernel image.
+    framework(matrix, "pytorch")
+    status, codes = _codes(matrix, _described(matrix, "570.86.15", "GTX 1080"), "torch==2.7.0+cu128")
+    assert status == "incompatible" and codes.get("gpu_arch_unsupported") == "error"
+
+
+def test_an_unrecorded_arch_list_is_never_a_bare_green(matrix: Matrix) -> None:
+    # No source ties the arch list of torch 2.9.0+cu129 to the release (pytorch.yaml arch_left_out): within its
+    # compiler's targets a GTX 1080 is unverified, a warning that --strict fails.
+    framework(matrix, "pytorch")
+    host = _described(matrix, "580.65.06", "GTX 1080")
+    report = check(host, matrix, from_arguments(["torch==2.9.0+cu129"]))
+    assert report.results[0].status == "warning" and report.exit_code(strict=True) == 1
+    assert "gpu_arch_unknown" in {f.code for f in report.results[0].findings}
+
+
+def test_blackwell_on_a_driver_branch_before_570_is_not_seen(matrix: Matrix) -> None:
+    # Blackwell needs R570 (gpus.yaml first_driver_branch: CUDA 12.8's driver floor 570.26; open-gpu-kernel-modules
+    # names the RTX 5090 from 570.86.16).
+    framework(matrix, "pytorch")
+    status, codes = _codes(matrix, _described(matrix, "535.104.05", "RTX 5090"), "torch==2.9.1")
+    assert status == "incompatible" and codes.get("gpu_needs_newer_driver") == "error"
+    from dlenv.doctor.verdicts import doctor_report
+
+    report = doctor_report(_described(matrix, "535.104.05", "RTX 5090"), lambda: matrix)
+    assert [f.code for f in report.findings] == ["gpu_needs_newer_driver"]
+
+
+def test_a_gpu_host_that_falls_to_a_cpu_build_is_told(matrix: Matrix) -> None:
+    # torch 2.4.1's CUDA builds have no sm_120 kernels (builder release/2.4 arch lists), so an RTX 5090 host
+    # gets the CPU build: said, and --strict fails.
+    framework(matrix, "pytorch")
+    host = _described(matrix, "570.86.15", "RTX 5090")
+    resolution = resolve(host, matrix, from_arguments(["torch==2.4.1"]))
+    (target,) = resolution.targets
+    assert target.chosen is not None and target.chosen.candidate.build.accelerator == "cpu"
+    assert target.chosen.has("cpu_build_on_gpu_host") and resolution.exit_code(strict=True) == 1
+
+
+def test_tensorflow_has_no_native_windows_gpu_build_after_2_10(matrix: Matrix) -> None:
+    # TensorFlow 2.10 was the last release supporting GPU on native Windows (tensorflow/docs install/pip.md).
+    framework(matrix, "tensorflow")
+    host = _described(matrix, "570.86.15", "RTX 4090", python="3.11", system="windows")
+    (result,) = check(host, matrix, from_arguments(["tensorflow==2.15.1"])).results
+    (finding,) = [f for f in result.findings if f.code == "cpu_build_on_gpu_host"]
+    assert finding.severity.value == "warning" and "no CUDA build for windows-x86_64" in finding.message
+
+
+def test_rapids_patch_releases_and_driver_floors(matrix: Matrix) -> None:
+    # cudf-cu12 26.10.2 is on the index (index:cudf-cu12/26.10.2); 25.12+ CUDA 12 builds need driver >= 535
+    # (rapidsai/docs platform_support.yml, RSN 54), a floor minor-version compatibility does not lower.
+    framework(matrix, "rapids")
+    a100_550 = _described(matrix, "550.54.15", "A100", python="3.11")
+    (target,) = resolve(a100_550, matrix, from_arguments(["cudf-cu12==26.10.2"])).targets
+    assert target.chosen is not None and target.chosen.candidate.requirement == "cudf-cu12==26.10.2"
+    status, codes = _codes(matrix, _described(matrix, "530.30.02", "A100", python="3.11"), "cudf-cu12==26.10.2")
+    assert status == "incompatible" and codes.get("driver_too_old") == "error"
+    host_530 = _described(matrix, "530.30.02", "A100", python="3.11")
+    (old,) = resolve(host_530, matrix, from_arguments(["cudf-cu12"])).targets
+    assert old.chosen is not None and old.chosen.candidate.release.version.startswith(("25.", "24."))
