@@ -91,6 +91,8 @@ def candidates_for(framework: Framework, package: str, extras: Collection[str] =
     """Every (release, build) of `framework` that installs `package`: the builds that are `package`, and the builds
     an extra of it pulls in (`jax[cuda12]` installs the jax-cuda12-plugin build). With `extras` named, the builds
     those extras pull in, if any do."""
+    # extras compare normalised, as names do (PEP 685): jax[cuda12_pip] is the extra the metadata spells cuda12-pip
+    extras = {normalize_dist_name(extra) for extra in extras}
     direct, through_extras = [], []
     for release in framework.releases:
         builds = framework.builds_of(release.version)
@@ -108,7 +110,9 @@ def candidates_for(framework: Framework, package: str, extras: Collection[str] =
             pulling = [name for name, pins in named if _names_any(pins, build.packages)]
             if extras:
                 through_extras += [
-                    Candidate(framework.subject, package, release, build, e) for e in pulling if e in extras
+                    Candidate(framework.subject, package, release, build, e)
+                    for e in pulling
+                    if normalize_dist_name(e) in extras
                 ]
             elif pulling:
                 # Unasked, take the extra that brings the CUDA libraries with it (jax[cuda12], not cuda12-local).
@@ -252,8 +256,10 @@ def check_requirement(ctx: RuleContext, requirement: RequirementInput) -> Requir
 def _extras_unknown(framework: Framework, requirement: RequirementInput, candidate: Candidate) -> Finding | None:
     """Extras the matrix does not record for the release install something it could not judge (jax[cuda12_pip]
     pulls in a CUDA jaxlib): what pip installs for them is not what was evaluated."""
-    known = {name for build in framework.builds_of(candidate.release.version) for name in build.extras}
-    unknown = sorted(set(requirement.requirement.extras) - known)
+    known = {
+        normalize_dist_name(name) for build in framework.builds_of(candidate.release.version) for name in build.extras
+    }
+    unknown = sorted(e for e in requirement.requirement.extras if normalize_dist_name(e) not in known)
     if not unknown:
         return None
     return Finding(
