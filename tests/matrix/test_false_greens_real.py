@@ -98,3 +98,37 @@ def test_rapids_patch_releases_and_driver_floors(matrix: Matrix) -> None:
     host_530 = _described(matrix, "530.30.02", "A100", python="3.11")
     (old,) = resolve(host_530, matrix, from_arguments(["cudf-cu12"])).targets
     assert old.chosen is not None and old.chosen.candidate.release.version.startswith(("25.", "24."))
+
+
+def test_xla_run_time_compilers_bound_jax_and_tensorflow(matrix: Matrix) -> None:
+    # XLA compiles kernels with the ptxas of its build's CUDA (openxla ptx_compiler_impl.cc): JAX 0.4.30 (CUDA
+    # 12.3, the plugin's PTX ISA 8.3) and TensorFlow 2.17.0 (CUDA 12.3) fail on sm_120 (tensorflow#99592); JAX
+    # 0.7.1 (CUDA 12.9, ISA 8.8) runs there.
+    framework(matrix, "jax")
+    rtx5090 = _described(matrix, "575.57.08", "RTX 5090", python="3.11")
+    for requirement in ("jax[cuda12]==0.4.30", "tensorflow[and-cuda]==2.17.0"):
+        status, codes = _codes(matrix, rtx5090, requirement)
+        assert status == "incompatible" and codes.get("runtime_compiler_too_old") == "error", requirement
+    assert _codes(matrix, rtx5090, "jax[cuda12]==0.7.1")[0] == "ok"
+
+
+def test_jax_compute_targets_carry_sass(matrix: Matrix) -> None:
+    # .bazelrc: "compute_90" means cubin and PTX for 9.0, and the 0.5.3 plugin's fatbin has sm_90 SASS: an H100
+    # has native kernels, so --strict passes.
+    framework(matrix, "jax")
+    report = check(
+        _described(matrix, "570.86.15", "H100", python="3.11"), matrix, from_arguments(["jax[cuda12]==0.5.3"])
+    )
+    assert report.results[0].status == "ok" and report.exit_code(strict=True) == 0
+
+
+def test_historic_jax_extras_select_the_cuda_build(matrix: Matrix) -> None:
+    # jax 0.4.20-0.4.25 provide cuda12_pip and cuda12_local (index:jax/0.4.25 METADATA Provides-Extra): they install
+    # the CUDA jaxlib, so a driver 470 host cannot run them.
+    framework(matrix, "jax")
+    for extra in ("cuda12_pip", "cuda12-pip", "cuda12_local"):
+        (result,) = check(
+            _described(matrix, "470.82.01", "A100", python="3.11"), matrix, from_arguments([f"jax[{extra}]==0.4.25"])
+        ).results
+        assert result.evaluation is not None and result.evaluation.candidate.build.accelerator == "cuda", extra
+        assert result.status == "incompatible", extra
