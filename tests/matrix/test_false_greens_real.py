@@ -132,3 +132,19 @@ def test_historic_jax_extras_select_the_cuda_build(matrix: Matrix) -> None:
         ).results
         assert result.evaluation is not None and result.evaluation.candidate.build.accelerator == "cuda", extra
         assert result.status == "incompatible", extra
+
+
+def test_an_x86_64_arch_list_is_not_taken_for_the_aarch64_wheels(matrix: Matrix) -> None:
+    # torch 2.7.1+cu128's list was read for x86_64; no source ties its aarch64 wheel's list to the release
+    # (pytorch.yaml arch_platforms): on a Grace Hopper host the GPU is unverified, on x86_64 it is covered.
+    framework(matrix, "pytorch")
+    x86 = _described(matrix, "580.65.06", "H100")
+    arm = HostFacts(
+        platform=Platform("linux", "aarch64", python_version="3.12", glibc="2.35"),
+        origin="flags",
+        driver=x86.driver,
+        gpus=x86.gpus,
+    )
+    assert _codes(matrix, x86, "torch==2.7.1+cu128")[0] == "ok"
+    status, codes = _codes(matrix, arm, "torch==2.7.1+cu128")
+    assert status == "warning" and codes.get("gpu_arch_unknown") == "warning"

@@ -129,8 +129,8 @@ def gpu_rule(ctx: RuleContext, candidate: Candidate) -> list[Finding]:
                     "gpu_arch_unknown",
                     Severity.WARNING,
                     f"unverified: the matrix does not record which GPU architectures {candidate.label} carries "
-                    f"kernels for, so whether it has a kernel image for {_name(gpu)} was not checked (its CUDA "
-                    "release's compiler can target this GPU, so it may).",
+                    f"kernels for on {ctx.platform_key}, so whether it has a kernel image for {_name(gpu)} was "
+                    "not checked (its CUDA release's compiler can target this GPU, so it may).",
                     "pin a build whose arch list the matrix records (see alternatives), or confirm on the host "
                     "that the build runs on this GPU; --strict fails on this",
                     candidate.package,

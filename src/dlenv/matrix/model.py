@@ -240,10 +240,16 @@ class FrameworkBuild:
     notes: str | None
     disagreement: str | None
     source: tuple[str, ...]
+    arch_platforms: tuple[str, ...] = ()
+    """The platforms whose wheels sass/ptx were sourced for; empty: every platform of the build."""
 
     def targets_on(self, platform: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """(sass, ptx) of this build's wheels for `platform`."""
-        return self.arch_by_platform.get(platform, (self.sass, self.ptx))
+        """(sass, ptx) of this build's wheels for `platform`; empty where no source gives that platform's."""
+        if platform in self.arch_by_platform:
+            return self.arch_by_platform[platform]
+        if self.arch_platforms and platform not in self.arch_platforms:
+            return (), ()
+        return self.sass, self.ptx
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> FrameworkBuild:
@@ -278,6 +284,7 @@ class FrameworkBuild:
             notes=data.get("notes"),
             disagreement=data.get("disagreement"),
             source=_tuple(data, "source"),
+            arch_platforms=_tuple(data, "arch_platforms"),
         )
 
 
