@@ -17,13 +17,17 @@ def _codes(matrix: Matrix, host: HostFacts, requirement: str, **options: bool) -
 
 
 def _described(matrix: Matrix, driver: str, gpu: str, python: str = "3.12", system: str = "linux") -> HostFacts:
-    product = matrix.find_gpu(gpu)
-    assert product is not None, gpu
+    """A host as `--driver DRIVER --gpu GPU` describes it."""
+    from dlenv.compat.knowledge import MatrixGpuKnowledge
+
+    described = MatrixGpuKnowledge(matrix).gpu_by_name(gpu)
+    assert described is not None, gpu
+    name, capability, _ = described
     return HostFacts(
         platform=Platform(system, "x86_64", python_version=python, glibc="2.35"),
         origin="flags",
         driver=Driver(version=driver, source="flag"),
-        gpus=(Gpu(index=0, name=product.name, compute_capability=product.compute_capability, source="flag"),),
+        gpus=(Gpu(index=0, name=name, compute_capability=capability, source="flag"),),
     )
 
 
@@ -148,3 +152,14 @@ def test_an_x86_64_arch_list_is_not_taken_for_the_aarch64_wheels(matrix: Matrix)
     assert _codes(matrix, x86, "torch==2.7.1+cu128")[0] == "ok"
     status, codes = _codes(matrix, arm, "torch==2.7.1+cu128")
     assert status == "warning" and codes.get("gpu_arch_unknown") == "warning"
+
+
+def test_a_product_drivers_name_only_later_is_unverified_on_older_branches(matrix: Matrix) -> None:
+    # open-gpu-kernel-modules names the H200 from 550.40.65 (g_nv_name_released.h): on 535 it is unverified, not an
+    # error (drivers accept GPUs by chip). "H100" is several products; the earliest (H100 PCIe, 520.56.06) decides.
+    framework(matrix, "pytorch")
+    status, codes = _codes(matrix, _described(matrix, "535.104.05", "H200"), "torch==2.7.1+cu118")
+    assert status == "warning" and codes.get("gpu_driver_unverified") == "warning"
+    assert (
+        "gpu_driver_unverified" not in _codes(matrix, _described(matrix, "530.30.02", "H100"), "torch==2.7.1+cu118")[1]
+    )

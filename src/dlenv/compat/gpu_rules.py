@@ -229,26 +229,24 @@ def _runtime_compiler_bound(ctx: RuleContext, candidate: Candidate, gpu: Gpu, ca
 
 # The driver-branch findings are facts of the host (GPU and driver), whatever the build: doctor reports them once per
 # GPU, and the engine repeats them on every CUDA build, which cannot run there either.
-DRIVER_BRANCH_CODES = frozenset({"gpu_needs_newer_driver", "gpu_unsupported_by_driver"})
+DRIVER_BRANCH_CODES = frozenset({"gpu_needs_newer_driver", "gpu_unsupported_by_driver", "gpu_driver_unverified"})
 
 
 def driver_branch_finding(matrix: Matrix, driver: str | None, gpu: Gpu, subject: str | None) -> Finding | None:
     """The driver branches that support the GPU's architecture: from the first (older drivers do not see the GPU)
-    to the last (newer ones dropped it)."""
+    to the last (newer ones dropped it); and for a product that drivers name only from a later branch than its
+    architecture's first, a warning (the driver accepts GPUs by chip, so naming alone does not prove support)."""
     architecture = matrix.architecture_of(gpu.compute_capability or "")
     branch = driver_branch(driver) if driver else None
     if architecture is None or branch is None:
         return None
-    product = matrix.find_gpu(gpu.name) if gpu.name else None
-    # a later chip of the architecture (B300 after B200, H200 after H100) may need a later branch than the first
-    firsts = [int(f) for f in (architecture.first_driver_branch, product and product.first_driver_branch) if f]
-    first = max(firsts, default=None)
+    first = int(architecture.first_driver_branch) if architecture.first_driver_branch else None
     last = int(architecture.last_driver_branch) if architecture.last_driver_branch else None
     if first is not None and branch < first:
         return Finding(
             "gpu_needs_newer_driver",
             Severity.ERROR,
-            f"{_name(gpu)} is a {architecture.name} GPU, supported from the {first} driver branch on; driver "
+            f"{_name(gpu)} is a {architecture.name} GPU, first supported by the {first} driver branch; driver "
             f"{driver} does not support it (CUDA reports no device).",
             f"upgrade the driver to the {first} branch or newer",
             subject,
@@ -260,6 +258,16 @@ def driver_branch_finding(matrix: Matrix, driver: str | None, gpu: Gpu, subject:
             f"{_name(gpu)} is a {architecture.name} GPU, whose last supporting driver branch is {last}; driver "
             f"{driver} does not support it.",
             f"stay on the {last} driver branch, with builds whose CUDA that branch supports",
+            subject,
+        )
+    named_from = matrix.product_first_driver_branch(gpu.name) if gpu.name else None
+    if named_from is not None and branch < named_from:
+        return Finding(
+            "gpu_driver_unverified",
+            Severity.WARNING,
+            f"unverified: NVIDIA's drivers name {_name(gpu)} from the {named_from} branch on; driver {driver} "
+            "predates that, so whether it supports this product is not known.",
+            f"upgrade the driver to the {named_from} branch or newer; --strict fails on this",
             subject,
         )
     return None

@@ -24,8 +24,14 @@ class MatrixGpuKnowledge:
         return cls(load_matrix())
 
     def gpu_by_name(self, name: str) -> tuple[str, str, str | None] | None:
-        product = self.matrix.find_gpu(name)
-        return (product.name, product.compute_capability, product.architecture) if product else None
+        """(name, compute capability, architecture); a name several products share (an alias such as 'H100')
+        stays as typed rather than becoming the first of them."""
+        products = self.matrix.gpus_named(name)
+        if not products:
+            return None
+        product = products[0]
+        shown = product.name if len(products) == 1 else name.strip()
+        return (shown, product.compute_capability, product.architecture)
 
     def gpu_names(self) -> Sequence[str]:
         return [name for product in self.matrix.gpus.gpus for name in (product.name, *product.aliases)]

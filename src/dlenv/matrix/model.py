@@ -562,6 +562,19 @@ class Matrix:
         table: dict[str, GpuProduct] = self._table("gpu-names", self._gpu_table)
         return table.get(normalize_gpu_name(name))
 
+    def gpus_named(self, name: str) -> tuple[GpuProduct, ...]:
+        """Every product a name or alias can mean (an alias such as 'H100' is shared by several)."""
+        table: dict[str, tuple[GpuProduct, ...]] = self._table("gpu-all-names", self._all_names_table)
+        return table.get(normalize_gpu_name(name), ())
+
+    def product_first_driver_branch(self, name: str) -> int | None:
+        """The first driver branch whose supported-GPU list names the product `name` means, where that is later
+        than its architecture's; for a name several products share, the earliest (None if one needs none)."""
+        branches = [p.first_driver_branch for p in self.gpus_named(name)]
+        if not branches or None in branches:
+            return None
+        return min(int(branch) for branch in branches if branch)
+
     def architecture_of(self, compute_capability: str) -> Architecture | None:
         """The architecture that lists `compute_capability` ('9.0a' is looked up as '9.0')."""
         wanted = _CC_SUFFIX.sub("", compute_capability.strip())
@@ -607,6 +620,13 @@ class Matrix:
             for name in (product.name, *product.aliases):
                 table.setdefault(normalize_gpu_name(name), product)  # the first product listed wins
         return table
+
+    def _all_names_table(self) -> dict[str, tuple[GpuProduct, ...]]:
+        table: dict[str, list[GpuProduct]] = {}
+        for product in self.gpus.gpus:
+            for name in dict.fromkeys(normalize_gpu_name(n) for n in (product.name, *product.aliases)):
+                table.setdefault(name, []).append(product)
+        return {name: tuple(products) for name, products in table.items()}
 
     def _table(self, name: str, build: Any) -> Any:
         if name not in self._index:
