@@ -67,9 +67,24 @@ def coverage(candidate: Candidate, gpu: Capability, platform: str) -> str | None
 
 
 def _name(gpu: Gpu) -> str:
-    if gpu.name:
-        return f"GPU {gpu.index} ({gpu.name}, compute capability {gpu.compute_capability})"
-    return f"GPU {gpu.index} (compute capability {gpu.compute_capability})"
+    facts = [gpu.name] if gpu.name else []
+    facts += [f"compute capability {gpu.compute_capability}"] if gpu.compute_capability else []
+    return f"GPU {gpu.index}" + (f" ({', '.join(facts)})" if facts else "")
+
+
+def _indices(gpus: list[Gpu]) -> str:
+    """'GPUs 0-7' for a run of indices, 'GPUs 0, 2, 5' otherwise."""
+    indices = [gpu.index for gpu in gpus]
+    if indices == list(range(indices[0], indices[0] + len(indices))):
+        return f"GPUs {indices[0]}-{indices[-1]}"
+    return "GPUs " + ", ".join(str(index) for index in indices)
+
+
+def _with_capability(ctx: RuleContext, gpu: Gpu) -> Gpu:
+    """NVML may not say a GPU's compute capability (NOT_SUPPORTED) where the GPU table knows the product."""
+    if gpu.compute_capability is None and gpu.name and (product := ctx.matrix.find_gpu(gpu.name)) is not None:
+        return replace(gpu, compute_capability=product.compute_capability)
+    return gpu
 
 
 def _targets(candidate: Candidate, platform: str) -> str:
@@ -78,88 +93,99 @@ def _targets(candidate: Candidate, platform: str) -> str:
 
 
 def gpu_rule(ctx: RuleContext, candidate: Candidate) -> list[Finding]:
+    """Each kind of GPU on the host once (a node of eight identical GPUs is judged once and said once)."""
     if candidate.build.accelerator != "cuda":
         return []
+    groups: dict[tuple[str | None, str | None], list[Gpu]] = {}
+    for gpu in (_with_capability(ctx, probed) for probed in ctx.host.gpus):
+        groups.setdefault((gpu.name, gpu.compute_capability), []).append(gpu)
     findings: list[Finding] = []
-    for probed in ctx.host.gpus:
-        gpu = probed
-        known = gpu.compute_capability
-        if known is None and gpu.name and (product := ctx.matrix.find_gpu(gpu.name)) is not None:
-            # NVML did not say (NOT_SUPPORTED), but the GPU table knows the product
-            known = product.compute_capability
-            gpu = replace(probed, compute_capability=known)
-        capability = Capability.parse(known) if known else None
-        if capability is None:
-            findings.append(
-                Finding(
-                    "gpu_arch_unknown",
-                    Severity.WARNING,
-                    f"unverified: GPU {gpu.index}{f' ({gpu.name})' if gpu.name else ''} has no known compute "
-                    f"capability, so {candidate.label} was not checked against it.",
-                    "give the GPU with --gpu (a product name or a compute capability); --strict fails on this",
-                    candidate.package,
-                )
+    for group in groups.values():
+        found = _gpu_findings(ctx, candidate, group[0])
+        if len(group) > 1:
+            one, many = f"GPU {group[0].index}", _indices(group)
+            found = [
+                replace(f, message=f.message.replace(_name(group[0]), _name(group[0]).replace(one, many, 1)))
+                for f in found
+            ]
+        findings += found
+    return findings
+
+
+def _gpu_findings(ctx: RuleContext, candidate: Candidate, gpu: Gpu) -> list[Finding]:
+    findings: list[Finding] = []
+    capability = Capability.parse(gpu.compute_capability) if gpu.compute_capability else None
+    if capability is None:
+        findings.append(
+            Finding(
+                "gpu_arch_unknown",
+                Severity.WARNING,
+                f"unverified: {_name(gpu)} has no known compute capability, so {candidate.label} was not "
+                "checked against it.",
+                "give the GPU with --gpu (a product name or a compute capability); --strict fails on this",
+                candidate.package,
             )
-            continue
-        driver = ctx.host.driver.version if ctx.host.driver else None
-        if (branch := driver_branch_finding(ctx.matrix, driver, gpu, candidate.package)) is not None:
-            findings.append(branch)
-        minimum = Capability.parse(candidate.build.min_compute_capability or "")
-        if minimum is not None and (capability.major, capability.minor) < (minimum.major, minimum.minor):
-            findings.append(
-                Finding(
-                    "gpu_arch_unsupported",
-                    Severity.ERROR,
-                    f"{candidate.label} needs compute capability ≥ {minimum}; {_name(gpu)} has less.",
-                    "use a GPU of that generation or newer, or an older release that still supports this GPU",
-                    candidate.package,
-                )
+        )
+        return findings
+    driver = ctx.host.driver.version if ctx.host.driver else None
+    if (branch := driver_branch_finding(ctx.matrix, driver, gpu, candidate.package)) is not None:
+        findings.append(branch)
+    minimum = Capability.parse(candidate.build.min_compute_capability or "")
+    if minimum is not None and (capability.major, capability.minor) < (minimum.major, minimum.minor):
+        findings.append(
+            Finding(
+                "gpu_arch_unsupported",
+                Severity.ERROR,
+                f"{candidate.label} needs compute capability ≥ {minimum}; {_name(gpu)} has less.",
+                "use a GPU of that generation or newer, or an older release that still supports this GPU",
+                candidate.package,
             )
-            continue
-        if (runtime := _runtime_compiler_bound(ctx, candidate, gpu, capability)) is not None:
-            # Kernels compiled at run time fail on this GPU whatever the wheel carries ahead of time.
-            findings.append(runtime)
-            continue
-        covered = coverage(candidate, capability, ctx.platform_key)
-        if covered is None and (bound := _compiler_bound(ctx, candidate, gpu, capability)) is not None:
-            findings.append(bound)
-        elif covered is None:
-            findings.append(
-                Finding(
-                    "gpu_arch_unknown",
-                    Severity.WARNING,
-                    f"unverified: the matrix does not record which GPU architectures {candidate.label} carries "
-                    f"kernels for on {ctx.platform_key}, so whether it has a kernel image for {_name(gpu)} was "
-                    "not checked (its CUDA release's compiler can target this GPU, so it may).",
-                    "pin a build whose arch list the matrix records (see alternatives), or confirm on the host "
-                    "that the build runs on this GPU; --strict fails on this",
-                    candidate.package,
-                )
+        )
+        return findings
+    if (runtime := _runtime_compiler_bound(ctx, candidate, gpu, capability)) is not None:
+        # Kernels compiled at run time fail on this GPU whatever the wheel carries ahead of time.
+        findings.append(runtime)
+        return findings
+    covered = coverage(candidate, capability, ctx.platform_key)
+    if covered is None and (bound := _compiler_bound(ctx, candidate, gpu, capability)) is not None:
+        findings.append(bound)
+    elif covered is None:
+        findings.append(
+            Finding(
+                "gpu_arch_unknown",
+                Severity.WARNING,
+                f"unverified: the matrix does not record which GPU architectures {candidate.label} carries "
+                f"kernels for on {ctx.platform_key}, so whether it has a kernel image for {_name(gpu)} was "
+                "not checked (its CUDA release's compiler can target this GPU, so it may).",
+                "pin a build whose arch list the matrix records (see alternatives), or confirm on the host "
+                "that the build runs on this GPU; --strict fails on this",
+                candidate.package,
             )
-        elif covered == "ptx":
-            findings.append(
-                Finding(
-                    "gpu_arch_ptx_only",
-                    Severity.WARNING,
-                    f"{candidate.label} has no SASS for {_name(gpu)}; its kernels "
-                    "are JIT-compiled from PTX at first use (a slow first start, impossible under CUDA "
-                    f"minor-version compatibility). Targets: {_targets(candidate, ctx.platform_key)}.",
-                    "prefer a build whose SASS covers this GPU",
-                    candidate.package,
-                )
+        )
+    elif covered == "ptx":
+        findings.append(
+            Finding(
+                "gpu_arch_ptx_only",
+                Severity.WARNING,
+                f"{candidate.label} has no SASS for {_name(gpu)}; its kernels "
+                "are JIT-compiled from PTX at first use (a slow first start, impossible under CUDA "
+                f"minor-version compatibility). Targets: {_targets(candidate, ctx.platform_key)}.",
+                "prefer a build whose SASS covers this GPU",
+                candidate.package,
             )
-        elif covered == "none":
-            findings.append(
-                Finding(
-                    "gpu_arch_unsupported",
-                    Severity.ERROR,
-                    f"{candidate.label} has no kernel image for {_name(gpu)}: CUDA "
-                    f"fails with 'no kernel image is available for execution on the device'. Targets: "
-                    f"{_targets(candidate, ctx.platform_key)}.",
-                    "choose a build whose SASS or PTX covers this GPU",
-                    candidate.package,
-                )
+        )
+    elif covered == "none":
+        findings.append(
+            Finding(
+                "gpu_arch_unsupported",
+                Severity.ERROR,
+                f"{candidate.label} has no kernel image for {_name(gpu)}: CUDA "
+                f"fails with 'no kernel image is available for execution on the device'. Targets: "
+                f"{_targets(candidate, ctx.platform_key)}.",
+                "choose a build whose SASS or PTX covers this GPU",
+                candidate.package,
             )
+        )
     return findings
 
 

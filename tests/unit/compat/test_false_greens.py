@@ -93,3 +93,13 @@ def test_an_extra_the_matrix_does_not_know_is_not_judged_as_the_plain_build() ->
     assert _codes(result).get("extra_unknown") == "warning"
     assert "'unheard-of'" in next(f.message for f in result.findings if f.code == "extra_unknown")
     assert "extra_unknown" not in _codes(_result("tensorflow[and-cuda]==2.17.0", host("570.86.15", gpus=(A100,))))
+
+
+def test_identical_gpus_are_judged_once_and_said_once() -> None:
+    eight = host("570.86.15", gpus=(RTX5090,) * 8, python="3.12")
+    result = _result("torch==2.6.0+cu124", eight)
+    (finding,) = [f for f in result.findings if f.code == "gpu_arch_unsupported"]
+    assert "GPUs 0-7 (GeForce RTX 5090, compute capability 12.0)" in finding.message
+    mixed = host("570.86.15", gpus=(RTX5090, A100, RTX5090), python="3.12")
+    (finding,) = [f for f in _result("torch==2.6.0+cu124", mixed).findings if f.code == "gpu_arch_unsupported"]
+    assert "GPUs 0, 2 (GeForce RTX 5090" in finding.message
