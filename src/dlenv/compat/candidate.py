@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dlenv.versions import CudaVersion, parse_cuda
 
@@ -38,6 +38,11 @@ class Candidate:
         return self.extra is not None and any(
             "[" in requirement for requirement in self.build.extras.get(self.extra, ())
         )
+
+    @property
+    def identity(self) -> tuple[str, str, str, str, str | None]:
+        """What tells two candidates apart: the same build installed the same way is one candidate."""
+        return (self.subject, self.package, self.release.version, self.build.build, self.extra)
 
     @property
     def cuda(self) -> CudaVersion | None:
@@ -90,6 +95,8 @@ class RuleContext:
     notes: list[str] = field(default_factory=list)
     allow_forward_compat: bool = False
     """The user deploys NVIDIA's cuda-compat package where a build needs it (--allow-forward-compat)."""
+    evaluations: dict[tuple[str, str, str, str, str | None], Any] = field(default_factory=dict, compare=False)
+    """Each candidate is evaluated once per context (a check evaluates the same builds for many lines)."""
 
     @property
     def platform_key(self) -> str:

@@ -17,6 +17,7 @@ from dlenv.compat.candidate import Candidate, RuleContext
 from dlenv.compat.coinstall import coinstall_findings
 from dlenv.compat.cuda_facts import CudaFacts
 from dlenv.compat.evaluate import Evaluation, best, evaluate, rank
+from dlenv.compat.sources import hooks as input_hooks
 from dlenv.errors import EXIT_OK, EXIT_PROBLEMS
 from dlenv.host.model import Finding, Severity
 from dlenv.matrix.model import normalize_dist_name
@@ -223,6 +224,8 @@ def check_requirement(ctx: RuleContext, requirement: RequirementInput) -> Requir
         )
     extras = requirement.requirement.extras
     matching = [c for c in candidates_for(framework, package, extras) if matches_requirement(requirement, c)]
+    # input side (compat/sources/hooks.py): the builds the line's index, wheel or CUDA pin selects, its extras
+    matching = input_hooks.with_extras(requirement, input_hooks.select_builds(requirement, matching))
     if not matching:
         finding = _no_such_build(requirement, framework, package)
         return RequirementResult(
@@ -246,7 +249,7 @@ def check_requirement(ctx: RuleContext, requirement: RequirementInput) -> Requir
     else:
         applicable = [c for c in matching if c.build.accelerator not in ("rocm", "xpu") or "+" in (exact or "")]
         evaluation = best(ctx, [evaluate(ctx, c) for c in applicable]) or evaluate(ctx, matching[0])
-    findings = evaluation.findings
+    findings = (*evaluation.findings, *input_hooks.input_findings(ctx, requirement))
     if (unknown := _extras_unknown(framework, requirement, evaluation.candidate)) is not None:
         findings = (*findings, unknown)
     alternatives = () if evaluation.compatible else _alternatives(ctx, framework, package, evaluation)
@@ -314,6 +317,16 @@ def cpu_build_on_gpu_host(
     )
 
 
+def _meaning(requirement: RequirementInput) -> object | None:
+    """What a line asks for, without where it was written; None where the input cannot be compared."""
+    try:
+        key = replace(requirement, text=str(requirement.requirement), origin="")
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
 def rule_context(host: HostFacts, matrix: Matrix, *, allow_forward_compat: bool = False) -> RuleContext:
     return RuleContext(host=host, matrix=matrix, cuda=CudaFacts(matrix), allow_forward_compat=allow_forward_compat)
 
@@ -326,7 +339,18 @@ def check(
     allow_forward_compat: bool = False,
 ) -> CheckReport:
     ctx = rule_context(host, matrix, allow_forward_compat=allow_forward_compat)
-    results = [check_requirement(ctx, requirement) for requirement in requirements]
+    # identical lines (a pin repeated across files, a large lock) are judged once
+    judged: dict[object, RequirementResult] = {}
+    results = []
+    for requirement in requirements:
+        key = _meaning(requirement)
+        if key is None:
+            results.append(check_requirement(ctx, requirement))
+            continue
+        if key not in judged:
+            judged[key] = check_requirement(ctx, requirement)
+        results.append(replace(judged[key], requirement=requirement))
+    results = input_hooks.companion_results(ctx, results)  # torchvision against its torch (compat/sources/hooks.py)
     chosen = [result.evaluation.candidate for result in results if result.evaluation is not None]
     for index, result in enumerate(results):
         if result.evaluation is not None:

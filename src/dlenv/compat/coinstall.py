@@ -29,10 +29,6 @@ def library_pins(candidate: Candidate) -> dict[str, str]:
     return pins
 
 
-def _identity(candidate: Candidate) -> tuple[str, str, str, str, str | None]:
-    return (candidate.subject, candidate.package, candidate.release.version, candidate.build.build, candidate.extra)
-
-
 def _same(left: str, right: str) -> bool:
     if left.endswith("*") or right.endswith("*"):
         prefix = min(left.rstrip(".*"), right.rstrip(".*"), key=len)
@@ -43,14 +39,14 @@ def _same(left: str, right: str) -> bool:
 def coinstall_findings(candidates: Sequence[Candidate]) -> list[Finding]:
     """Conflicts between the distinct builds of a stack (a requirements file naming one build many times is
     checked once per pair of builds, not per pair of lines)."""
-    distinct = list({_identity(c): c for c in candidates}.values())
-    pins = {_identity(c): library_pins(c) for c in distinct}
+    distinct = list({c.identity: c for c in candidates}.values())
+    pins = {c.identity: library_pins(c) for c in distinct}
     findings = []
     for index, left in enumerate(distinct):
         for right in distinct[index + 1 :]:
             if left.subject == right.subject:
                 continue
-            left_pins, right_pins = pins[_identity(left)], pins[_identity(right)]
+            left_pins, right_pins = pins[left.identity], pins[right.identity]
             for name in sorted(set(left_pins) & set(right_pins)):
                 if not _same(left_pins[name], right_pins[name]):
                     findings.append(

@@ -36,6 +36,13 @@ class Evaluation:
 
 
 def evaluate(ctx: RuleContext, candidate: Candidate) -> Evaluation:
+    cached: Evaluation | None = ctx.evaluations.get(candidate.identity)
+    if cached is None:
+        cached = ctx.evaluations[candidate.identity] = _evaluate(ctx, candidate)
+    return cached
+
+
+def _evaluate(ctx: RuleContext, candidate: Candidate) -> Evaluation:
     findings = [finding for rule in RULES for finding in rule(ctx, candidate)]
     accelerator = candidate.build.accelerator
     if accelerator in ("rocm", "xpu"):
