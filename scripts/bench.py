@@ -84,15 +84,15 @@ def _site_with_distributions(directory: Path, count: int) -> Path:
 def series(directory: Path, quick: bool) -> dict[str, dict[int, tuple[list[str], dict[str, str]]]]:
     dlenv = _dlenv()
     sizes = [10, 100, 1000] if quick else [10, 100, 1000, 10000]
-    requirement_files = {}
+    requirement_files: dict[int, tuple[list[str], dict[str, str]]] = {}
     for size in [1, *sizes]:
         path = directory / f"requirements-{size}.txt"
         path.write_text("".join(LINES[i % len(LINES)] + "\n" for i in range(size)))
         requirement_files[size] = ([dlenv, "check", "-r", str(path), *RTX5090, "--format", "json"], {})
-    hosts = {}
+    hosts: dict[int, tuple[list[str], dict[str, str]]] = {}
     for gpus in (1, 64, 512):
         hosts[gpus] = ([dlenv, "check", "torch==1.8.0+cu111", "--host", str(_host_file(directory, gpus))], {})
-    installed = {}
+    installed: dict[int, tuple[list[str], dict[str, str]]] = {}
     for count in (0, 2000):
         site = _site_with_distributions(directory, count)
         installed[count] = ([dlenv, "doctor", "--format", "json"], {"PYTHONPATH": str(site)})

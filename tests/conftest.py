@@ -52,4 +52,7 @@ def _tripwire(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
         raise AssertionError(f"a unit test tried to reach {address!r}: only 127.0.0.1 servers are allowed")
 
     monkeypatch.setattr(socket.socket, "connect", loopback_only)
+    # `dlenv check` runs uv (a subprocess the socket tripwire cannot see) for ranges; tests that want it pass
+    # --resolve with a local index (tests/unit/compat/test_uv_resolve.py)
+    monkeypatch.setenv("DLENV_RESOLVE", "0")
     yield

@@ -43,11 +43,22 @@ def check(
             "-r", "--requirement", help="A requirements.txt file (repeatable).", rich_help_panel=INPUTS, dir_okay=False
         ),
     ] = None,
+    constraint_files: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "-c",
+            "--constraint",
+            help="A constraints file, as pip's -c: narrows the requirements it names (repeatable).",
+            rich_help_panel=INPUTS,
+            dir_okay=False,
+        ),
+    ] = None,
     pyproject: Annotated[
         Path | None,
         typer.Option(
             "--pyproject",
-            help="A pyproject.toml: [project] dependencies and optional dependencies.",
+            help="A pyproject.toml: [project] dependencies and optional dependencies, dependency groups, "
+            "[tool.uv] sources and indexes, Poetry dependencies.",
             rich_help_panel=INPUTS,
             dir_okay=False,
         ),
@@ -56,7 +67,7 @@ def check(
         Path | None,
         typer.Option(
             "--conda",
-            help="A conda environment.yml (conda and pip dependencies).",
+            help="A conda environment.yml (conda MatchSpecs and pip dependencies) or a pixi.toml.",
             rich_help_panel=INPUTS,
             dir_okay=False,
         ),
@@ -83,6 +94,21 @@ def check(
             dir_okay=False,
         ),
     ] = None,
+    resolve: Annotated[
+        bool | None,
+        typer.Option(
+            "--resolve/--no-resolve",
+            help="Judge ranges and unpinned names as the version uv's resolver picks for the target (default: on "
+            "when the input has ranges and uv is installed).",
+            rich_help_panel=INPUTS,
+            show_default=False,
+            envvar="DLENV_RESOLVE",
+        ),
+    ] = None,
+    verbose: Annotated[
+        bool,
+        typer.Option("--verbose", "-v", help="Name the packages not in the matrix, the lines skipped and why."),
+    ] = False,
     output_format: Annotated[CheckFormat, typer.Option("--format", "-f", help="Output format.")] = CheckFormat.text,
     output: Annotated[
         str | None, typer.Option("--output", "-o", help="Write the report to FILE ('-': stdout).")
@@ -105,36 +131,44 @@ def check(
     from dlenv.compat import requirements as sources
     from dlenv.compat.check import check as run_check
     from dlenv.compat.images import evaluate_image, from_dockerfile, from_image_env, segment_brands
+    from dlenv.compat.sources.reading import mark_unresolved, read_for_target
 
     matrix = MatrixSource(matrix_dir)
     host = host_from_options(host_file, driver, gpu, python, os_name, arch, matrix)
-    wanted = sources.from_arguments(requirements or [])
+    source = sources.Source(tuple(sources.from_arguments(requirements or [])))
     for path in requirement_files or []:
-        wanted += sources.from_requirements_file(path)
+        source = source.merged(sources.read_requirements_file(path))
+    for path in constraint_files or []:
+        read = sources.read_requirements_file(path)
+        source = source.merged(sources.Source((), read.constraints + read.requirements, read.skipped))
     if pyproject is not None:
-        wanted += sources.from_pyproject(pyproject)
+        source = source.merged(sources.read_pyproject(pyproject))
     if conda is not None:
-        wanted += sources.from_environment_yml(conda)
+        is_pixi = conda.suffix == ".toml"
+        source = source.merged(sources.read_pixi(conda, matrix()) if is_pixi else sources.read_conda(conda, matrix()))
     if installed:
-        wanted += sources.from_installed(host)
+        source = source.merged(sources.Source(tuple(sources.from_installed(host))))
     image_requirements = []
     if dockerfile is not None:
         image_requirements.append(from_dockerfile(dockerfile, matrix()))
     if image_env is not None:
         image_requirements.append(from_image_env(image_env))
-    if not wanted and not image_requirements:
-        if installed:
-            typer.echo("dlenv: no frameworks are installed in this environment; nothing to check", err=True)
-            raise typer.Exit(EXIT_OK)
+    if not source.requirements and not image_requirements and not installed:
         raise InputError(
             "nothing to check",
             where="arguments",
             fix="name requirements, or pass -r, --pyproject, --conda, --installed, --dockerfile or --image-env",
         )
-    report = run_check(host, matrix(), wanted, allow_forward_compat=allow_forward_compat)
+    if installed and not source.requirements and not image_requirements and output_format is CheckFormat.text:
+        typer.echo("dlenv: no frameworks are installed in this environment; nothing to check", err=True)
+        raise typer.Exit(EXIT_OK)
+    reading = read_for_target(source.inputs(), (), source.skipped, host, matrix(), resolve=resolve)
+    report = mark_unresolved(
+        run_check(host, matrix(), reading.inputs, allow_forward_compat=allow_forward_compat), reading
+    )
     brands = segment_brands(host, matrix()) if image_requirements else ()
     images = [evaluate_image(requirement, host, brands) for requirement in image_requirements]
-    _emit(report, images, output_format, output, force)
+    _emit(report, images, reading, verbose, output_format, output, force)
     images_fail = any(
         not image.compatible or (strict and any(f.severity.value == "warning" for f in image.findings))
         for image in images
@@ -142,7 +176,7 @@ def check(
     raise typer.Exit(EXIT_PROBLEMS if images_fail else report.exit_code(strict=strict))
 
 
-def _emit(report, images, output_format: CheckFormat, output: str | None, force: bool) -> None:  # type: ignore[no-untyped-def]
+def _emit(report, images, reading, verbose: bool, output_format: CheckFormat, output: str | None, force: bool) -> None:  # type: ignore[no-untyped-def]
     from dlenv.output import write_output
     from dlenv.render import check_report
 
@@ -153,7 +187,7 @@ def _emit(report, images, output_format: CheckFormat, output: str | None, force:
 
         buffer = io.StringIO() if output not in (None, "-") else None
         console = make_console(buffer)
-        check_report.render_check_text(console, report, images)
+        check_report.render_check_text(console, report, images, reading=reading, verbose=verbose)
         if buffer is not None:
             write_output(buffer.getvalue(), output, force=force)
         return
@@ -162,4 +196,4 @@ def _emit(report, images, output_format: CheckFormat, output: str | None, force:
         CheckFormat.github: check_report.check_to_github,
         CheckFormat.junit: check_report.check_to_junit,
     }
-    write_output(renderers[output_format](report, images), output, force=force)
+    write_output(renderers[output_format](report, images, reading=reading), output, force=force)

@@ -1,170 +1,91 @@
-"""Requirements from arguments, requirements.txt, pyproject.toml, environment.yml or the installed frameworks.
+"""Requirements from arguments, requirements.txt, pyproject.toml, environment.yml, pixi.toml or the installed
+frameworks — the public face of `dlenv.compat.sources`, where each reader lives.
 
-Every bad line is a one-line InputError naming the file and line.
+Every bad line is a one-line InputError naming the file and line. Each reader returns what the installer would be
+asked for: direct wheel URLs as the pin their file name states, the file's indexes and constraints on each line.
+Markers are evaluated for the target later (`sources.target.for_target`), once the host is known.
 """
 
 from __future__ import annotations
 
-import re
-import sys
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from packaging.requirements import InvalidRequirement, Requirement
-
-from dlenv.errors import InputError
+from dlenv.compat.sources.model import RequirementInput, SkippedLine, Source, parse_requirement
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from dlenv.host.model import HostFacts
+    from dlenv.matrix.model import Matrix
 
-# conda package names whose pip distribution has another name.
-_CONDA_TO_PIP = {"pytorch": "torch", "pytorch-gpu": "torch", "pytorch-cpu": "torch", "tensorflow-gpu": "tensorflow"}
-_CONDA_SPEC = re.compile(r"^([A-Za-z0-9_.\-]+)\s*(==|>=|<=|!=|=|>|<)?\s*([^=\s]*)?(?:=(\S+))?$")
-_CONDA_SKIP = {"python", "pip", "cuda-version", "cudatoolkit", "cuda", "cudnn"}
-
-
-@dataclass(frozen=True)
-class RequirementInput:
-    text: str
-    """As the user wrote it."""
-    origin: str
-    requirement: Requirement
-
-    @property
-    def name(self) -> str:
-        return self.requirement.name
-
-    @property
-    def exact_version(self) -> str | None:
-        """The version of a single `==V` pin (with its local tag), else None."""
-        specifiers = list(self.requirement.specifier)
-        if len(specifiers) == 1 and specifiers[0].operator in ("==", "===") and "*" not in specifiers[0].version:
-            return specifiers[0].version
-        return None
-
-
-def parse_requirement(text: str, origin: str) -> RequirementInput:
-    try:
-        requirement = Requirement(text.strip())
-    except InvalidRequirement as error:
-        raise InputError(
-            f"not a valid requirement {text.strip()!r}: {_first_line(error)}",
-            where=origin,
-            fix="write it as PEP 508, e.g. torch==2.4.1+cu121 or 'torch>=2.3,<2.6'",
-        ) from None
-    return RequirementInput(text.strip(), origin, requirement)
+__all__ = [
+    "RequirementInput",
+    "SkippedLine",
+    "Source",
+    "from_arguments",
+    "from_environment_yml",
+    "from_installed",
+    "from_pixi",
+    "from_pyproject",
+    "from_requirements_file",
+    "parse_requirement",
+    "read_conda",
+    "read_pixi",
+    "read_pyproject",
+    "read_requirements_file",
+]
 
 
 def from_arguments(arguments: list[str]) -> list[RequirementInput]:
     return [parse_requirement(text, f"argument {index + 1}") for index, text in enumerate(arguments)]
 
 
-def from_requirements_file(path: Path, seen: frozenset[Path] = frozenset()) -> list[RequirementInput]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as error:
-        raise InputError(f"cannot read: {error.strerror or error}", path=path, fix="pass an existing file") from None
-    found: list[RequirementInput] = []
-    for number, raw in enumerate(lines, start=1):
-        line = raw.split(" #", 1)[0].strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith(("-r ", "--requirement ")):
-            nested = (path.parent / line.split(maxsplit=1)[1]).resolve()
-            if nested not in seen:
-                found += from_requirements_file(nested, seen | {path.resolve()})
-            continue
-        if line.startswith("-"):
-            continue  # options such as --index-url or -c constraints do not name packages to check
-        text = line.split(" --", 1)[0].strip()  # per-requirement options (--hash=...) follow the requirement
-        try:
-            found.append(RequirementInput(text, f"{path}:{number}", Requirement(text)))
-        except InvalidRequirement as error:
-            raise InputError(
-                f"not a valid requirement {text!r}: {_first_line(error)}",
-                path=path,
-                where=f"line {number}",
-                fix="write it as PEP 508, e.g. torch==2.4.1",
-            ) from None
-    return found
+def read_requirements_file(path: Path) -> Source:
+    from dlenv.compat.sources.pipfile import read_requirements_file as read
+
+    return read(path)
 
 
-def _load_toml(path: Path) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:
-        import tomli as tomllib
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except OSError as error:
-        raise InputError(f"cannot read: {error.strerror or error}", path=path, fix="pass an existing file") from None
-    except tomllib.TOMLDecodeError as error:
-        raise InputError(f"not valid TOML: {_first_line(error)}", path=path, fix="correct the TOML syntax") from None
+def from_requirements_file(path: Path) -> list[RequirementInput]:
+    return read_requirements_file(path).inputs()
+
+
+def read_pyproject(path: Path) -> Source:
+    from dlenv.compat.sources.pyproject import read_pyproject as read
+
+    return read(path)
 
 
 def from_pyproject(path: Path) -> list[RequirementInput]:
-    project = _load_toml(path).get("project", {})
-    entries = [("dependencies", text) for text in project.get("dependencies", [])]
-    for group, texts in sorted(project.get("optional-dependencies", {}).items()):
-        entries += [(f"optional-dependencies.{group}", text) for text in texts]
-    found = []
-    for where, text in entries:
-        try:
-            found.append(RequirementInput(text, f"{path}:project.{where}", Requirement(text)))
-        except InvalidRequirement as error:
-            raise InputError(
-                f"not a valid requirement {text!r}: {_first_line(error)}",
-                path=path,
-                where=f"project.{where}",
-                fix="write it as PEP 508",
-            ) from None
-    return found
+    return read_pyproject(path).inputs()
 
 
-def _first_line(error: Exception) -> str:
-    return str(error).splitlines()[0] if str(error) else type(error).__name__
+def _matrix(matrix: Matrix | None) -> Matrix:
+    if matrix is not None:
+        return matrix
+    from dlenv.matrix.load import load_matrix
+
+    return load_matrix()
 
 
-def _conda_to_pip(spec: str) -> str | None:
-    match = _CONDA_SPEC.match(spec.strip().split("::")[-1])
-    if not match:
-        return None
-    name, operator, version, _build = match.groups()
-    if name.lower() in _CONDA_SKIP:
-        return None
-    name = _CONDA_TO_PIP.get(name.lower(), name)
-    if not version or version == "*":
-        return name
-    if operator in (None, "="):  # conda's '=' matches a version prefix
-        return f"{name}=={version.rstrip('*').rstrip('.')}.*" if not version.endswith(".*") else f"{name}=={version}"
-    return f"{name}{operator}{version}"
+def read_conda(path: Path, matrix: Matrix | None = None) -> Source:
+    from dlenv.compat.sources.conda import read_environment_yml
+
+    return read_environment_yml(path, _matrix(matrix))
 
 
-def from_environment_yml(path: Path) -> list[RequirementInput]:
-    import yaml
+def from_environment_yml(path: Path, matrix: Matrix | None = None) -> list[RequirementInput]:
+    return read_conda(path, matrix).inputs()
 
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise InputError(f"cannot read: {error.strerror or error}", path=path, fix="pass an existing file") from None
-    except yaml.YAMLError as error:
-        raise InputError(f"not valid YAML: {error}".splitlines()[0], path=path, fix="correct the YAML") from None
-    dependencies = document.get("dependencies", []) if isinstance(document, dict) else None
-    if not isinstance(dependencies, list):
-        raise InputError("no 'dependencies' list", path=path, fix="give a conda environment file")
-    found: list[RequirementInput] = []
-    for index, entry in enumerate(dependencies):
-        if isinstance(entry, dict) and isinstance(entry.get("pip"), list):
-            found += [parse_requirement(text, f"{path}:dependencies[{index}].pip") for text in entry["pip"]]
-        elif isinstance(entry, str):
-            text = _conda_to_pip(entry)
-            if text is not None:
-                requirement = parse_requirement(text, f"{path}:dependencies[{index}]")
-                found.append(RequirementInput(entry, requirement.origin, requirement.requirement))
-    return found
+
+def read_pixi(path: Path, matrix: Matrix | None = None) -> Source:
+    from dlenv.compat.sources.conda import read_pixi as read
+
+    return read(path, _matrix(matrix))
+
+
+def from_pixi(path: Path, matrix: Matrix | None = None) -> list[RequirementInput]:
+    return read_pixi(path, matrix).inputs()
 
 
 def from_installed(host: HostFacts) -> list[RequirementInput]:

@@ -16,8 +16,10 @@ from packaging.version import InvalidVersion, Version
 from dlenv.compat.check import candidates_for, cpu_build_on_gpu_host, matches_requirement, rule_context
 from dlenv.compat.coinstall import coinstall_findings
 from dlenv.compat.evaluate import DRIVER_TIERS, Evaluation, evaluate, rank
+from dlenv.compat.sources import hooks as input_hooks
 from dlenv.errors import EXIT_OK, EXIT_PROBLEMS, InputError
 from dlenv.host.model import Finding, Severity
+from dlenv.matrix.model import normalize_dist_name
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -85,10 +87,15 @@ def _ranked(ctx: RuleContext, requirement: RequirementInput) -> list[Evaluation]
             fix="name a framework package such as torch, tensorflow, jax, cupy-cuda12x or cudf-cu12",
         )
     # the same reading of a requirement as check's, so `torch==2.8.0+cu128` names that build here too
-    evaluations = [
-        evaluate(ctx, candidate)
+    matching = [
+        candidate
         for candidate in candidates_for(framework, package, requirement.requirement.extras)
         if candidate.build.accelerator in ("cuda", "cpu") and matches_requirement(requirement, candidate)
+    ]
+    # input side (compat/sources/hooks.py): the builds the line's index or CUDA pin selects, with its extras
+    evaluations = [
+        evaluate(ctx, candidate)
+        for candidate in input_hooks.with_extras(requirement, input_hooks.select_builds(requirement, matching))
     ]
     return sorted(evaluations, key=lambda e: (rank(ctx, e), e.candidate.build.build), reverse=True)
 
@@ -168,6 +175,16 @@ def _with_stack_findings(
     return Evaluation(chosen.candidate, (*chosen.findings, unused))
 
 
+def _owned(
+    matrix: Matrix, evaluation: Evaluation | None, companions: dict[str, RequirementInput]
+) -> dict[str, RequirementInput]:
+    """The companion lines that belong to `evaluation`'s framework."""
+    if evaluation is None:
+        return {}
+    subject = evaluation.candidate.subject
+    return {n: r for n, r in companions.items() if input_hooks.companion_owner(matrix, n) == subject}
+
+
 def resolve(
     host: HostFacts,
     matrix: Matrix,
@@ -176,8 +193,13 @@ def resolve(
     allow_forward_compat: bool = False,
 ) -> Resolution:
     ctx = rule_context(host, matrix, allow_forward_compat=allow_forward_compat)
+    # companions (torchvision) are resolved from their framework's choice, which their versions narrow
+    requirements, companions = input_hooks.split_companions(matrix, requirements)
     ranked = [_ranked(ctx, requirement) for requirement in requirements]
-    options = [[e for e in evaluations if e.compatible] for evaluations in ranked]
+    options = [
+        [e for e in evaluations if e.compatible and input_hooks.companions_fit(_owned(matrix, e, companions), e)]
+        for evaluations in ranked
+    ]
     combination = _search(options)
     if combination is None:
         # No joint answer: give each target its own best, and report the conflicts between them.
@@ -191,5 +213,14 @@ def resolve(
         )
         for requirement, chosen, ranked_list in zip(requirements, combination_or_partial, ranked, strict=True)
     )
+    targets += tuple(
+        TargetResolution(companion, evaluation, ())
+        for target in targets
+        for companion, evaluation in input_hooks.companion_targets(
+            target.chosen, _owned(matrix, target.chosen, companions)
+        )
+    )
+    orphans = set(companions) - {normalize_dist_name(t.requirement.name) for t in targets}
+    targets += tuple(TargetResolution(companions[name], None, ()) for name in sorted(orphans))
     chosen_candidates = [t.chosen.candidate for t in targets if t.chosen is not None]
     return Resolution(host, matrix.matrix_version, targets, tuple(coinstall_findings(chosen_candidates)))

@@ -69,7 +69,8 @@ def doctor_report(host: HostFacts, matrix: Callable[[], Matrix]) -> DoctorReport
         for result in report.results
         if result.evaluation is not None
         for f in _with_repair(result, platform_key)
-        if f.code not in DRIVER_BRANCH_CODES
+        # companions are said by companion_verdicts below, in the installed packages' own words
+        if f.code not in DRIVER_BRANCH_CODES and f.code != "companion_mismatch"
     ]
     verdicts = tuple(result for result in report.results if result.evaluation is not None)
     companions = companion_verdicts(host, matrix())

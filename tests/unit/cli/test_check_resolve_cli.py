@@ -24,7 +24,7 @@ def test_done_when_rtx_5090_with_cu124_fails_and_names_a_build_that_works() -> N
     result = run("check", "torch==2.6.0+cu124", *RTX5090, "--format", "json")
     assert result.returncode == 1, result.stderr
     report = json.loads(result.stdout)
-    assert (report["schema_version"], report["compatible"]) == (1, False)
+    assert (report["schema_version"], report["compatible"]) == (2, False)
     (entry,) = report["results"]
     assert entry["requirement"] == "torch==2.6.0+cu124"
     assert entry["evaluated"]["build"] == "cu124"
