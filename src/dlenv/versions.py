@@ -6,12 +6,16 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-_DOTTED = re.compile(r"^(\d+)(?:\.(\d+))?(?:\.\d+)*$")
+# Every number is bounded in length: no real version part has more than 6 digits, and int() of a string over 4,300
+# digits raises (CPython's conversion limit), so an unbounded pattern turned `--driver 9…9.1` into an internal error.
+_DOTTED = re.compile(r"^(\d{1,6})(?:\.(\d{1,6}))?(?:\.\d{1,6}){0,4}$")
 # cu121 / cu118 / cu130 (torch), cuda12x / cuda13x (CuPy), cuda102 (old CuPy), cuda12 (JAX), cu12 (RAPIDS)
 _TAGGED = re.compile(r"^(?:cuda|cu)(\d{1,3})(x)?$")
-_DRIVER = re.compile(r"^\d+(\.\d+){0,2}$")
-_CAPABILITY = re.compile(r"^(\d+)\.(\d+)[af]?$")
-_SM = re.compile(r"^(?:sm|compute)_?(\d+)(\d)[af]?$", re.IGNORECASE)
+_DRIVER = re.compile(r"^\d{1,6}(\.\d{1,6}){0,2}$")
+_CAPABILITY = re.compile(r"^(\d{1,3})\.(\d{1,3})[af]?$")
+_SM = re.compile(r"^(?:sm|compute)_?(\d{1,3})(\d)[af]?$", re.IGNORECASE)
+MAX_VERSION_LENGTH = 64
+"""Longer text is no version in any spelling; parsers return None for it before matching."""
 
 
 @dataclass(frozen=True, order=True)
@@ -29,6 +33,8 @@ class CudaVersion:
 def parse_cuda(text: str) -> CudaVersion | None:
     """'12.1', '12.1.105', '13', 'cu121', 'cu130', 'cuda12x', 'cuda12', 'cuda102', 'cu12' -> CudaVersion."""
     value = text.strip().lower()
+    if len(value) > MAX_VERSION_LENGTH:
+        return None
     dotted = _DOTTED.match(value)
     if dotted:
         return CudaVersion(int(dotted.group(1)), int(dotted.group(2)) if dotted.group(2) else None)
@@ -47,7 +53,7 @@ def parse_cuda(text: str) -> CudaVersion | None:
 def parse_driver(text: str) -> tuple[int, ...] | None:
     """'535.104.05' -> (535, 104, 5); comparable as tuples."""
     value = text.strip()
-    if not _DRIVER.match(value):
+    if len(value) > MAX_VERSION_LENGTH or not _DRIVER.match(value):
         return None
     return tuple(int(part) for part in value.split("."))
 
@@ -60,6 +66,8 @@ def driver_branch(text: str) -> int | None:
 def parse_compute_capability(text: str) -> str | None:
     """'8.6', '8.6a', 'sm_86', 'sm86', 'compute_90' -> '8.6' / '9.0' (architecture suffixes dropped)."""
     value = text.strip()
+    if len(value) > MAX_VERSION_LENGTH:
+        return None
     match = _CAPABILITY.match(value) or _SM.match(value)
     if not match:
         return None

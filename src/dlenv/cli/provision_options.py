@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -18,19 +19,41 @@ RequirementsArgument = Annotated[
 ]
 
 
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress messages on stderr.")]
+VerboseOption = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Progress messages on stderr even when it is not a terminal.")
+]
+
+
+class Progress:
+    """Messages about long steps (pip resolving, writing the context, building) on stderr.
+
+    Shown when stderr is a terminal, or with -v; never with -q. Data goes to stdout, so these never mix with it.
+    """
+
+    def __init__(self, quiet: bool = False, verbose: bool = False) -> None:
+        import sys
+
+        self.enabled = not quiet and (verbose or sys.stderr.isatty())
+        self.verbose = verbose and not quiet
+        self._started: float | None = None
+
+    def __call__(self, message: str) -> None:
+        import time
+
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        elapsed = f" ({now - self._started:.0f} s so far)" if self._started is not None else ""
+        self._started = self._started if self._started is not None else now
+        typer.echo(f"dlenv: {message}...{elapsed}", err=True)
+
+
 def check_output_path(output: str | None, force: bool) -> None:
     """Refuse an -o path that cannot be written before resolving (pip can take minutes); write_output checks again."""
-    from dlenv.errors import InputError
+    from dlenv.output import check_destination
 
-    if output in (None, "-"):
-        return
-    path = Path(output)
-    if path.is_dir():
-        raise InputError("is a directory", path=path, fix="give a file path to -o")
-    if path.exists() and not force:
-        raise InputError("file exists", path=path, fix="pass --force to overwrite it, or choose another -o path")
-    if not path.parent.is_dir():
-        raise InputError("no such directory", path=path.parent, fix="create it, or choose another -o path")
+    check_destination(output, force)
 
 
 def regenerate_command(
@@ -45,9 +68,17 @@ def regenerate_command(
     extra: list[str],
     output: str | None,
     matrix_dir: Path | None = None,
+    *,
+    allow_forward_compat: bool = False,
+    overrides: Sequence[tuple[str, str]] = (),
 ) -> list[str]:
-    """The command that regenerates the file, in a fixed order (never sys.argv, which varies in spelling)."""
-    command = ["dlenv", name, *requirements]
+    """The command that regenerates the file, in a fixed order (never sys.argv, which varies in spelling).
+
+    Environment overrides that changed the host (CONDA_OVERRIDE_CUDA, UV_CUDA_DRIVER_VERSION) lead the command as
+    NAME=VALUE assignments: without them the same command describes another host.
+    """
+    command = [f"{key}={value}" for key, value in overrides]
+    command += ["dlenv", name, *requirements]
     if matrix_dir is not None:  # an overlay changes the pins: regenerating without it gives another file
         command += ["--matrix", str(matrix_dir)]
     if host_file is not None:
@@ -59,6 +90,8 @@ def regenerate_command(
     for flag, value in (("--python", python), ("--os", os_name), ("--arch", arch)):
         if value:
             command += [flag, value]
+    if allow_forward_compat:
+        command.append("--allow-forward-compat")
     command += extra
     if output and output != "-":
         command += ["-o", output]

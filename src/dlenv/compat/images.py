@@ -29,7 +29,10 @@ _FROM = re.compile(r"^FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?\s*$",
 _ARG = re.compile(r"^ARG\s+([A-Za-z_][A-Za-z0-9_]*)(?:=(\S*))?\s*$", re.IGNORECASE)
 _ENV = re.compile(r"^ENV\s+(.+)$", re.IGNORECASE)
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
-_CUDA_TAG = re.compile(r"^(\d+\.\d+)(?:\.\d+)?-")
+_CUDA_TAG = re.compile(r"^(\d{1,6}\.\d{1,6})(?:\.\d{1,6})?-")
+# BuildKit heredocs (`RUN <<EOF`, `COPY <<-"EOF" /file`): the lines up to the delimiter are the body, not instructions.
+_HEREDOC_INSTRUCTION = re.compile(r"^(?:RUN|COPY|ADD)\s", re.IGNORECASE)
+_HEREDOC = re.compile(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
 
 
 @dataclass(frozen=True)
@@ -227,19 +230,46 @@ def _substitute(text: str, variables: dict[str, str]) -> str:
 
 
 def _logical_lines(text: str) -> list[str]:
+    """Instructions with continuations joined; comments, blank lines and heredoc bodies left out."""
     lines, current = [], ""
-    for raw in text.splitlines():
+    pending: list[tuple[bool, str]] = []  # heredocs the last instruction opened: (strip leading tabs, delimiter)
+    for physical in text.split("\n"):  # Docker splits at \n only; splitlines() would also split at U+2028 and friends
+        raw = physical.removesuffix("\r")
+        if pending:
+            strip_tabs, delimiter = pending[0]
+            if (raw.lstrip("\t") if strip_tabs else raw) == delimiter:
+                pending.pop(0)
+            continue
         stripped = raw.strip()
         if not current and (not stripped or stripped.startswith("#")):
             continue
         if stripped.endswith("\\"):
             current += stripped[:-1] + " "
             continue
-        lines.append((current + stripped).strip())
+        line = (current + stripped).strip()
+        lines.append(line)
         current = ""
+        if _HEREDOC_INSTRUCTION.match(line):
+            pending = [(dash == "-", name) for dash, _, name in _HEREDOC.findall(line)]
     if current:
         lines.append(current.strip())
     return lines
+
+
+def _read_text(path: Path, fix: str) -> str:
+    """A text file as UTF-8 without its byte-order mark; InputError naming the file and line otherwise."""
+    try:
+        raw = path.read_bytes()
+    except (OSError, ValueError) as error:  # ValueError: a NUL byte in the path
+        raise InputError(f"cannot read: {getattr(error, 'strerror', None) or error}", path=path, fix=fix) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise InputError(
+            f"not UTF-8: byte 0x{raw[error.start]:02x}", path=path, where=f"line {line}", fix="save the file as UTF-8"
+        ) from None
+    return text.removeprefix("\ufeff")
 
 
 def _env_assignments(body: str) -> dict[str, str]:
@@ -267,12 +297,7 @@ def image_requirement_from_matrix(image: str, matrix: Matrix, source: str) -> Im
 
 def from_dockerfile(path: Path, matrix: Matrix) -> ImageRequirement:
     """The final stage's base image and any NVIDIA_REQUIRE_CUDA the Dockerfile sets for it."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise InputError(
-            f"cannot read: {error.strerror or error}", path=path, fix="pass an existing Dockerfile"
-        ) from None
+    text = _read_text(path, "pass an existing Dockerfile")
     variables: dict[str, str] = {}
     stages: dict[str, str] = {}
     image: str | None = None
@@ -300,10 +325,7 @@ def from_dockerfile(path: Path, matrix: Matrix) -> ImageRequirement:
 
 def from_image_env(path: Path) -> ImageRequirement:
     """An image's environment (KEY=VALUE lines, as `docker inspect` or `env` print them)."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as error:
-        raise InputError(f"cannot read: {error.strerror or error}", path=path, fix="pass an existing file") from None
+    lines = _read_text(path, "pass an existing file").split("\n")
     environment = dict(line.strip().split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
     source = str(path)
     if environment.get("NVIDIA_DISABLE_REQUIRE", "").lower() in ("1", "true"):

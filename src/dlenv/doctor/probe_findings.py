@@ -55,10 +55,19 @@ def _mismatch(host: HostFacts) -> Finding:
     driver = host.driver
     module = driver.kernel_module_version if driver else None
     library = driver.library_version if driver else None
-    versions = (
-        f"the loaded kernel module is {module or 'unknown'} but the user-space library is "
-        f"{library or 'a different version'}"
-    )
+    if module and library and module != library:
+        versions = f"the loaded kernel module is {module} but the user-space library libnvidia-ml is {library}"
+    elif module and library:
+        # Both files agree, yet NVML reports the mismatch: another libnvidia-ml is the one being loaded.
+        versions = (
+            f"the kernel module and the libnvidia-ml found on disk are both {module}, but the library NVML loaded is "
+            "another version (check LD_LIBRARY_PATH and libraries mounted into the container)"
+        )
+    else:
+        versions = (
+            f"the loaded kernel module (/proc/driver/nvidia/version) is {module or 'unreadable'} and the user-space "
+            f"library libnvidia-ml is {library or 'of an unreadable version'}"
+        )
     return Finding(
         "driver_library_mismatch",
         Severity.ERROR,

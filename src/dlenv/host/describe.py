@@ -16,10 +16,11 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
     from pathlib import Path
 
-_CAPABILITY = re.compile(r"^(\d+)\.(\d+)$")
-_SM = re.compile(r"^(?:sm_?|compute_)(\d+)(\d)[af]?$", re.IGNORECASE)
-_DRIVER = re.compile(r"^\d+(\.\d+){1,2}$")
-_PYTHON = re.compile(r"^3\.\d+(\.\d+)?$")
+# Numbers are bounded in length (int() refuses strings over 4,300 digits; no real version has more than 6).
+_CAPABILITY = re.compile(r"^(\d{1,2})\.(\d{1,2})$")
+_SM = re.compile(r"^(?:sm_?|compute_)(\d{1,2})(\d)[af]?$", re.IGNORECASE)
+_DRIVER = re.compile(r"^\d{1,6}(\.\d{1,6}){1,2}$")
+_PYTHON = re.compile(r"^3\.\d{1,3}(\.\d{1,4})?$")
 _SYSTEMS = {"linux": "linux", "windows": "windows", "win": "windows", "macos": "macos", "darwin": "macos"}
 _ARCHES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64", "ppc64le": "ppc64le"}
 
@@ -66,7 +67,7 @@ def _gpu_from_flag(text: str, index: int, knowledge: GpuKnowledge) -> Gpu:
         close = difflib.get_close_matches(value, list(knowledge.gpu_names()), n=3, cutoff=0.5)
         hint = f"did you mean {', '.join(repr(name) for name in close)}? " if close else ""
         raise InputError(
-            f"unknown GPU {value!r}",
+            f"unknown GPU {value if len(value) <= 40 else value[:40] + '…'!r}",
             where="--gpu",
             fix=f"{hint}give a product name from the GPU table or a compute capability such as 8.6 or sm_86",
         )
@@ -75,8 +76,9 @@ def _gpu_from_flag(text: str, index: int, knowledge: GpuKnowledge) -> Gpu:
 
 
 def _checked(value: str | None, pattern: re.Pattern[str], flag: str, example: str) -> str | None:
-    if value is not None and not pattern.match(value.strip()):
-        raise InputError(f"{value!r} is not valid", where=flag, fix=f"give a value such as {example}")
+    if value is not None and not pattern.fullmatch(value.strip()):
+        shown = value if len(value) <= 40 else value[:40] + "…"
+        raise InputError(f"{shown!r} is not valid", where=flag, fix=f"give a value such as {example}")
     return value.strip() if value is not None else None
 
 

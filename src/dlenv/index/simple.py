@@ -1,8 +1,10 @@
 """A client of the standard Simple API in its JSON form (PEP 691, PEP 700, PEP 658/714 metadata).
 
 One `SimpleClient` per index URL. Requests have a timeout; connection errors, timeouts, 429 and 5xx answers are
-retried with exponential backoff, bounded both in count and in total time. A failure ends in one line: an
-`IndexAccessError` (exit code EXIT_INDEX) that names the URL, what went wrong and what to do.
+retried with exponential backoff, bounded both in count and in total time. The body is read in pieces against the
+same total deadline (a server trickling one byte at a time resets a read timeout, never the deadline) and up to
+MAX_BODY_BYTES. A failure ends in one line: an `IndexAccessError` (exit code EXIT_INDEX) that names the URL, what
+went wrong and what to do.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
 
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_BODY_BYTES = 256 * 1024 * 1024
+"""The largest answer read: a project page or metadata file of the biggest projects is a few MiB."""
 
 
 class IndexAccessError(DlenvError):
@@ -86,13 +90,16 @@ class ProjectPage:
 
 
 def _parse_time(value: object) -> datetime.datetime | None:
-    if not isinstance(value, str) or not value:
+    """An upload time in UTC; None for one that is malformed or that UTC cannot hold (0001-01-01T00:00:00+05:00)."""
+    if not isinstance(value, str) or not value or len(value) > 64:
         return None
     try:
         parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)).astimezone(
+            datetime.timezone.utc
+        )
+    except (ValueError, OverflowError):
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
 
 
 def _parse_file(raw: Mapping[str, Any], page_url: str) -> IndexFile:
@@ -108,9 +115,15 @@ def _parse_file(raw: Mapping[str, Any], page_url: str) -> IndexFile:
     core = raw.get("core-metadata", raw.get("data-dist-info-metadata", False))
     size = raw.get("size")
     requires_python = raw.get("requires-python")
+    try:
+        absolute = urljoin(page_url, url)
+    except ValueError:  # http://[::1/x.whl: an unclosed IPv6 bracket
+        raise IndexResponseError(
+            f"a file entry has a malformed url {url[:80]!r}", url=page_url, fix="use an index that follows PEP 691"
+        ) from None
     return IndexFile(
         filename=filename,
-        url=urljoin(page_url, url),
+        url=absolute,
         hashes={str(k): str(v) for k, v in hashes.items()} if isinstance(hashes, Mapping) else {},
         requires_python=requires_python if isinstance(requires_python, str) and requires_python else None,
         upload_time=_parse_time(raw.get("upload-time")),
@@ -151,7 +164,7 @@ class SimpleClient:
         retries: int = 4,
         backoff: float = 0.5,
         max_backoff: float = 8.0,
-        total_time: float = 120.0,
+        total_time: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -168,7 +181,10 @@ class SimpleClient:
         self.retries = max(0, retries)
         self.backoff = backoff
         self.max_backoff = max_backoff
-        self.total_time = total_time
+        # Each attempt may take `timeout` and each wait `max_backoff`: past that sum a request has failed.
+        self.total_time = (
+            total_time if total_time is not None else timeout * (self.retries + 1) + max_backoff * self.retries
+        )
         self._sleep = sleep
         self._clock = clock
 
@@ -199,7 +215,11 @@ class SimpleClient:
             reason: str
             retry_after: float | None = None
             try:
-                response = self.session.get(url, headers=dict(headers or {}), timeout=self.timeout)
+                response = self.session.get(url, headers=dict(headers or {}), timeout=self.timeout, stream=True)
+                if response.status_code < 300:
+                    _read_body(response, url, deadline, self._clock)
+                else:  # the body of an error answer is not read: give the connection back
+                    response.close()
             except requests.Timeout:
                 reason = f"no answer within {self.timeout:g} s"
             except requests.ConnectionError as error:
@@ -253,7 +273,7 @@ class SimpleClient:
             )
         try:
             document = json.loads(response.content)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
             raise IndexResponseError(
                 "the answer is not valid JSON", url=url, fix="use an index that serves PEP 691 JSON pages"
             ) from None
@@ -346,6 +366,40 @@ class _RangeReader(io.RawIOBase):
         view[: len(chunk)] = chunk
         self._pos += len(chunk)
         return len(chunk)
+
+
+def _read_body(response: requests.Response, url: str, deadline: float, clock: Callable[[], float]) -> None:
+    """Read the streamed body into response._content, within the request's total deadline and MAX_BODY_BYTES."""
+    import requests
+    import urllib3.exceptions
+
+    pieces: list[bytes] = []
+    size = 0
+    raw = response.raw
+    while True:
+        try:
+            piece = raw.read1(65536, decode_content=True) if hasattr(raw, "read1") else raw.read(65536)
+        except urllib3.exceptions.ReadTimeoutError as error:  # raw reads raise urllib3's errors, not requests'
+            raise requests.Timeout(str(error)) from None
+        except (urllib3.exceptions.HTTPError, OSError) as error:
+            raise requests.ConnectionError(str(error)) from None
+        if not piece:
+            break
+        size += len(piece)
+        if size > MAX_BODY_BYTES:
+            response.close()
+            raise IndexResponseError(
+                f"the answer is larger than {MAX_BODY_BYTES // 2**20} MiB", url=url, fix="check the index URL"
+            )
+        if clock() > deadline:
+            response.close()
+            raise IndexUnavailableError(
+                "the answer did not arrive within the total time allowed (the server sends too slowly)",
+                url=url,
+                fix="check the network connection and the index; raise --timeout for a slow index",
+            )
+        pieces.append(piece)
+    response._content = b"".join(pieces)
 
 
 def _retry_after(value: str | None) -> float | None:

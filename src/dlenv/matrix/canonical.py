@@ -42,6 +42,15 @@ class _DuplicateKeyError(Exception):
         self.line = line
 
 
+class _ComplexKeyError(Exception):
+    """A mapping key that is a list or mapping (`? [a, b]: 1`): no matrix field is named so, and it is unhashable."""
+
+    def __init__(self, kind: str, line: int) -> None:
+        super().__init__(kind, line)
+        self.kind = kind
+        self.line = line
+
+
 def _loader_class() -> type[Any]:
     import yaml
 
@@ -53,6 +62,8 @@ def _loader_class() -> type[Any]:
         def construct_mapping(self, node: Any, deep: bool = False) -> Any:
             seen: set[object] = set()
             for key_node, _ in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    raise _ComplexKeyError(key_node.id, key_node.start_mark.line + 1)
                 key = self.construct_object(key_node, deep=True)
                 if isinstance(key, str | int) and key in seen:
                     raise _DuplicateKeyError(key, key_node.start_mark.line + 1)
@@ -78,6 +89,12 @@ def load_yaml_text(text: str, path: Path | str) -> dict[str, Any]:
         raise InputError(
             f"duplicate key {error.key!r}", path=path, where=str(error.line), fix="keep one of the two entries"
         ) from None
+    except _ComplexKeyError as error:
+        raise InputError(
+            f"a {error.kind} used as a mapping key", path=path, where=str(error.line), fix="keys are plain names"
+        ) from None
+    except RecursionError:
+        raise InputError("nested too deeply", path=path, fix="a matrix file nests a few levels only") from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f"{mark.line + 1}:{mark.column + 1}" if mark is not None else None
@@ -98,9 +115,18 @@ def load_yaml_text(text: str, path: Path | str) -> dict[str, Any]:
 
 def load_yaml_file(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"cannot read the file: {error}", path=path, fix="check the path and its encoding") from None
+        raw = path.read_bytes()
+    except (OSError, ValueError) as error:  # ValueError: a NUL byte in the path
+        raise InputError(
+            f"cannot read the file: {getattr(error, 'strerror', None) or error}", path=path, fix="check the path"
+        ) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise InputError(
+            f"not UTF-8: byte 0x{raw[error.start]:02x}", path=path, where=str(line), fix="save the file as UTF-8"
+        ) from None
     return load_yaml_text(text, path)
 
 

@@ -25,6 +25,7 @@ STANDALONE_ENV = "DLENV_MATRIX_ONLY"
 SHIPPED_ORIGIN = "shipped"
 
 _MATRICES: dict[str | None, Matrix] = {}
+_CACHE_KEYS = ("subjects", "origins", "versions")
 _COMPILED: dict[str, Any] = {}
 
 
@@ -118,9 +119,11 @@ def _load_with_overlay(compiled: Mapping[str, Any], overlay_dir: Path, env: Mapp
     cache_dir = _cache_dir(env)
     cache_file = cache_dir / f"overlay-{digest.hexdigest()}.json" if cache_dir is not None else None
     if cache_file is not None and cache_file.is_file():
-        with contextlib.suppress(OSError, ValueError, KeyError):
+        # A cache that does not hold what _write_cache writes (truncated, edited, `[]`) is rebuilt, never trusted.
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError, AttributeError):
             cached = json.loads(cache_file.read_text(encoding="utf-8"))
-            return Matrix.from_documents(cached["subjects"], origins=cached["origins"], versions=cached["versions"])
+            if isinstance(cached, dict) and all(isinstance(cached.get(k), dict) for k in _CACHE_KEYS):
+                return Matrix.from_documents(cached["subjects"], origins=cached["origins"], versions=cached["versions"])
     report = validate_overlay(overlay_dir, compiled)
     report.raise_for_problems()
     documents = report.merged.documents()

@@ -22,13 +22,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dlenv.errors import InputError
+from dlenv.text import describe_character, first_unsafe_character, printable
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from dlenv.provision.stack import Stack
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _FIELD = re.compile(r"^# ([a-z][a-z0-9-]*): (.*)$")
 FIELDS = ("target", "stack", "requirements", "regenerate", "inputs-sha256")
 
@@ -65,9 +65,15 @@ class Header:
 
 
 def safe_line(text: str, what: str) -> str:
-    """Anything written into one line of a generated file: no newline or other control character."""
-    if _CONTROL.search(text):
-        raise InputError(f"{text!r} contains a control character", where=what, fix="remove newlines and controls")
+    """Anything written into one line of a generated file: no line break of any kind (U+0085, U+2028 and U+2029
+    break lines for YAML and str.splitlines, which pip's requirement parser uses), no control or format character."""
+    unsafe = first_unsafe_character(text)
+    if unsafe is not None:
+        raise InputError(
+            f"{printable(text)[:80]!r} contains {describe_character(unsafe)}",
+            where=what,
+            fix="remove line breaks, control and format characters from the host file or arguments",
+        )
     return text
 
 
@@ -91,11 +97,15 @@ def target_summary(stack: Stack) -> str:
         parts.append(f"glibc {facts['glibc']}")
     if facts["driver"]:
         parts.append(f"driver {facts['driver']}" + (f" (CUDA {facts['max_cuda']})" if facts["max_cuda"] else ""))
+    elif facts["max_cuda"]:
+        parts.append(f"a driver of CUDA {facts['max_cuda']}")
     else:
         parts.append("no NVIDIA driver")
     gpus = facts["gpus"]
     assert isinstance(gpus, list)
     parts.append(f"GPUs {' '.join(gpus)}" if gpus else "no GPU")
+    # An override changed the host dlenv provisioned for: the header says so (the regenerate line sets it again).
+    parts += [f"{override.name}={override.value}" for override in stack.host.overrides]
     return ", ".join(parts)
 
 

@@ -189,22 +189,18 @@ def _pip_report(
         return json.loads(report_path.read_text(encoding="utf-8"))
 
 
-def lock_stack(
+def resolve_closure(
     stack: Stack,
-    *,
-    env: Mapping[str, str] | None = None,
+    lines: list[str],
+    roots: list[tuple[str, tuple[str, ...]]],
+    options: tuple[str, ...],
+    environ: Mapping[str, str],
     run_pip: PipRunner = _run_pip,
-    index_rewrite: Callable[[str], str] | None = None,
-) -> Lock:
-    """Resolve the stack's closure with pip for the target. `index_rewrite` maps the matrix's index URLs (tests)."""
+) -> Any:
+    """pip's report for `lines`, re-run until it holds everything the target's markers need, cut to that closure."""
     from dlenv.provision.closure import marker_environment, target_closure
 
-    environ = env if env is not None else os.environ
-    options = stack.index_options
-    if index_rewrite is not None:
-        options = tuple(index_rewrite(o) if o.startswith("http") else o for o in options)
-    lines = [pin.requirement for pin in stack.pins]
-    roots = [(pin.package, pin.extras) for pin in stack.pins]
+    lines = list(lines)
     for _ in range(MAX_PIP_RUNS):
         report = _pip_report(stack, lines, options, environ, run_pip)
         closure = target_closure(report, roots, marker_environment(stack))
@@ -215,7 +211,24 @@ def lock_stack(
         raise ProblemsError(
             f"pip's resolution still lacks {', '.join(closure.missing)}, which the target's markers require"
         )
-    report = {**report, "install": [i for i in report.get("install", []) if _canonical(i) in closure.needed]}
+    return {**report, "install": [i for i in report.get("install", []) if _canonical(i) in closure.needed]}
+
+
+def lock_stack(
+    stack: Stack,
+    *,
+    env: Mapping[str, str] | None = None,
+    run_pip: PipRunner = _run_pip,
+    index_rewrite: Callable[[str], str] | None = None,
+) -> Lock:
+    """Resolve the stack's closure with pip for the target. `index_rewrite` maps the matrix's index URLs (tests)."""
+    environ = env if env is not None else os.environ
+    options = stack.index_options
+    if index_rewrite is not None:
+        options = tuple(index_rewrite(o) if o.startswith("http") else o for o in options)
+    lines = [pin.requirement for pin in stack.pins]
+    roots = [(pin.package, pin.extras) for pin in stack.pins]
+    report = resolve_closure(stack, lines, roots, options, environ, run_pip)
     rewrite = index_rewrite or (lambda url: url)
     indexes = tuple((pin.package, rewrite(pin.index_url)) for pin in stack.pins if pin.index_url)
     index_urls = tuple(option for option in options if option.startswith("http"))
@@ -317,6 +330,78 @@ def locked_pins(text: str, file_format: str, path: str = "lock file") -> list[st
     return [check_requirement_text(pin, path) for pin in pins]
 
 
+_PIN_LINE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9.!+_-]+)\s*(\\?)$")
+_HASH_LINE = re.compile(r"^--hash=sha256:([0-9a-f]{64})\s*(\\?)$")
+_INDEX_LINE = re.compile(r"^(--index-url|--extra-index-url)\s+(\S+)$")
+
+
+def _index_key(option: str, url: str) -> tuple[str, str]:
+    """An index option as `--check` compares it: the option and the URL's path. The host is left out because the
+    tests serve the recorded indexes from 127.0.0.1; an added, removed or reordered index line is still caught."""
+    return option, urlparse(url).path.rstrip("/")
+
+
+def requirements_body_problems(text: str, expected_indexes: tuple[str, ...] | None) -> list[str]:
+    """What in a requirements lock's body `dlenv lock` would not have written: a pin without a well-formed sha256,
+    a line that is neither a pin, a hash nor an index option, and index options other than the stack's."""
+    problems: list[str] = []
+    indexes: list[tuple[str, str]] = []
+    pin: tuple[str, int] | None = None  # the pin whose hashes follow, with its line number
+    hashes = 0
+    expect_hash = False
+    for number, raw in enumerate(text.split("\n"), 1):
+        line = raw.strip()
+        if expect_hash:
+            found = _HASH_LINE.match(line)
+            if found:
+                hashes += 1
+                expect_hash = bool(found.group(2))
+                continue
+            problems.append(f"line {number}: expected --hash=sha256:<64 hex digits> for {pin[0] if pin else '?'}")
+            expect_hash = False
+        if pin is not None and hashes == 0:
+            problems.append(f"line {pin[1]}: {pin[0]} has no sha256 (pip --require-hashes refuses it)")
+        pin, hashes = None, 0
+        if not line or line.startswith("#"):
+            continue
+        if index := _INDEX_LINE.match(line):
+            indexes.append(_index_key(index.group(1), index.group(2)))
+        elif found := _PIN_LINE.match(line):
+            pin, expect_hash = (found.group(1), number), bool(found.group(3))
+        else:
+            problems.append(f"line {number}: not a pin with hashes nor an index option dlenv writes: {line[:60]!r}")
+    if pin is not None and hashes == 0:
+        problems.append(f"line {pin[1]}: {pin[0]} has no sha256 (pip --require-hashes refuses it)")
+    if expected_indexes is not None:
+        wanted = [
+            _index_key(expected_indexes[i], expected_indexes[i + 1]) for i in range(0, len(expected_indexes) - 1, 2)
+        ]
+        if indexes != wanted:
+            shown = ", ".join(f"{o} …{p}" for o, p in indexes) or "none"
+            problems.append(f"the index options ({shown}) are not the stack's (was the lock edited?)")
+    return problems
+
+
+def pylock_body_problems(text: str, path: str) -> list[str]:
+    """Files of a pylock.toml without a well-formed sha256."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:
+        import tomli as tomllib
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(f"not valid TOML: {error}", path=path, fix="regenerate it with dlenv lock") from None
+    problems = []
+    for package in document.get("packages", []) if isinstance(document.get("packages"), list) else []:
+        files = [*(package.get("wheels") or []), *([package["sdist"]] if package.get("sdist") else [])]
+        for file in files or [{}]:
+            digest = (file.get("hashes") or {}).get("sha256") if isinstance(file, dict) else None
+            if not (isinstance(digest, str) and len(digest) == 64 and set(digest) <= _HEX64):
+                problems.append(f"package {package.get('name')!r}: a file without a well-formed sha256")
+    return problems
+
+
 def check_lock(path: str, text: str, host: HostFacts, matrix: Matrix) -> LockCheck:
     """Is the lock stale for this host and matrix (inputs hash), and do its framework pins still fit the host?"""
     from dlenv.compat.check import check
@@ -345,20 +430,35 @@ def check_lock(path: str, text: str, host: HostFacts, matrix: Matrix) -> LockChe
     else:
         current_hash = inputs_hash(inputs_of(stack, "lock", header.file_format))
         current_target = target_summary(stack)
+    if header.file_format == "pylock":
+        problems += pylock_body_problems(text, path)
+    else:
+        problems += requirements_body_problems(text, stack.index_options if current_hash is not None else None)
     # The stack line holds the pins as the matrix names them (RAPIDS 24.10.*); the lock holds what pip chose
     # (24.10.1). Each locked framework must match its stack pin, and the stack pins are checked against the host.
     framework_pins = [
         parse_requirement(check_requirement_text(pin, f"{path}: stack"), f"{path}: {pin}")
         for pin in header.fields["stack"].split()
     ]
-    stack_pins = {pin.name.lower().replace("_", "-"): pin.requirement for pin in framework_pins}
+    stack_pins = {canonicalize_name(pin.name): pin.requirement for pin in framework_pins}
+    # A framework's other packages (jaxlib beside jax, a CUDA plugin) come with its pin; one of a framework the
+    # stack line does not name was added by hand.
+    stack_frameworks = {id(f) for pin in framework_pins if (f := matrix.framework_for_package(pin.name)) is not None}
+    locked_names = set()
     for text_pin in locked_pins(text, header.file_format, path):
         name, _, version = text_pin.partition("==")
-        wanted = stack_pins.get(name.lower().replace("_", "-"))
-        if wanted is None and matrix.framework_for_package(name) is not None:
+        locked_names.add(canonicalize_name(name))
+        wanted = stack_pins.get(canonicalize_name(name))
+        framework = matrix.framework_for_package(name)
+        if wanted is None and framework is not None and id(framework) not in stack_frameworks:
             problems.append(f"{text_pin} is locked but not in the stack line of the header (was the lock edited?)")
         elif wanted is not None and not wanted.specifier.contains(version, prereleases=True):
             problems.append(f"{text_pin} does not match the stack's {wanted} (was the lock edited?)")
+    problems += [
+        f"{pin.requirement} is in the stack line but not locked (was the lock edited?)"
+        for pin in framework_pins
+        if canonicalize_name(pin.name) not in locked_names
+    ]
     if framework_pins:
         report = check(host, matrix, framework_pins)
         for result in report.results:

@@ -59,7 +59,9 @@ def _platform_lines(host: HostFacts) -> list[tuple[str, str]]:
 def _driver_line(host: HostFacts) -> str:
     driver = host.driver
     if driver is None:
-        return "none found"
+        # A driver that hung or failed while probed is there but unread: "none found" would contradict the finding.
+        failed = [problem.code for problem in host.problems if problem.code != "nvml_library_not_found"]
+        return f"not read: the probe failed ({failed[0]}; see the findings below)" if failed else "none found"
     parts = [driver.version or "version unknown"]
     if driver.max_cuda:
         parts.append(f"supports CUDA ≤ {driver.max_cuda} (the driver's maximum, not a toolkit)")
