@@ -1,8 +1,11 @@
-"""`dlenv build`: a Dockerfile (or Apptainer definition) for a stack known to work on the host; --build runs it."""
+"""`dlenv build`: a Dockerfile (or Apptainer definition) for a stack known to work on the host, with its whole build
+context (the stack's lock, dlenv's wheel and dlenv-check.lock) when written to a file; --build runs it."""
 
 from __future__ import annotations
 
+import re
 from enum import Enum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,6 +13,7 @@ import typer
 from dlenv.cli.host_options import (
     ArchOption,
     DriverOption,
+    ForwardCompatOption,
     GpuOption,
     HostFileOption,
     MatrixDirOption,
@@ -21,11 +25,14 @@ from dlenv.cli.host_options import (
 from dlenv.cli.provision_options import (
     ForceOption,
     OutputOption,
+    Progress,
+    QuietOption,
     RequirementsArgument,
+    VerboseOption,
     check_output_path,
     regenerate_command,
 )
-from dlenv.errors import InputError
+from dlenv.errors import EXIT_PROBLEMS, InputError
 
 
 class BuildFormat(str, Enum):
@@ -33,8 +40,43 @@ class BuildFormat(str, Enum):
     apptainer = "apptainer"
 
 
-DOCKER_ENGINES = ("docker", "podman", "buildah")
-APPTAINER_ENGINES = ("apptainer", "singularity")
+DOCKER_ENGINES = (("docker", "info"), ("podman", "info"), ("buildah", "version"))
+"""Each engine with the command that shows it answers: docker without a daemon fails `docker info`."""
+APPTAINER_ENGINES = (("apptainer", "version"), ("singularity", "version"))
+_TAG = re.compile(r"^[a-z0-9][a-z0-9._/-]{0,127}(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$")
+
+
+def find_engine(engines: tuple[tuple[str, str], ...]) -> tuple[str, str]:
+    """(path, name) of the first engine on PATH that answers; InputError (exit 2) saying what each did."""
+    import shutil
+    import subprocess
+
+    tried = []
+    for name, probe in engines:
+        path = shutil.which(name)
+        if path is None:
+            tried.append(f"{name}: not on PATH")
+            continue
+        try:
+            answer = subprocess.run([path, probe], capture_output=True, text=True, timeout=30, check=False)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            tried.append(f"{name}: `{name} {probe}` failed ({error})")
+            continue
+        if answer.returncode == 0:
+            return path, name
+        last = (answer.stderr or answer.stdout).strip().splitlines()
+        tried.append(f"{name}: `{name} {probe}` exited {answer.returncode}" + (f" ({last[-1]})" if last else ""))
+    raise InputError(
+        f"--build found no container engine that answers ({'; '.join(tried)})",
+        fix="start one (e.g. the docker daemon), install podman or buildah, or build the written files elsewhere",
+    )
+
+
+def build_argv(engine: str, name: str, recipe: Path, tag: str) -> list[str]:
+    if name in ("apptainer", "singularity"):
+        return [engine, "build", str(recipe.with_suffix(".sif").name), recipe.name]
+    verb = "bud" if name == "buildah" else "build"
+    return [engine, verb, "-t", tag, "-f", str(recipe), str(recipe.parent)]
 
 
 def build(
@@ -45,14 +87,23 @@ def build(
         BuildFormat, typer.Option("--format", "-f", help="docker (Dockerfile) or apptainer (definition file).")
     ] = BuildFormat.docker,
     lock_file: Annotated[
-        str, typer.Option("--lock", help="The lock (from `dlenv lock`) the image installs, beside the output file.")
+        str, typer.Option("--lock", help="Name of the stack's lock in the build context (written beside -o FILE).")
     ] = "requirements.lock",
     source: Annotated[
         str | None, typer.Option("--source", help="URL for the org.opencontainers.image.source label.")
     ] = None,
-    run_build: Annotated[
-        bool, typer.Option("--build", help="Build the image with docker, podman or buildah (apptainer) on PATH.")
+    devel: Annotated[
+        bool, typer.Option("--devel", help="The stack compiles CUDA extensions: start from a CUDA devel image.")
     ] = False,
+    run_build: Annotated[
+        bool,
+        typer.Option(
+            "--build", help="Build the image with the first engine that answers: docker, podman, buildah (apptainer)."
+        ),
+    ] = False,
+    tag: Annotated[
+        str | None, typer.Option("--tag", "-t", help="Image name for --build (default dlenv-stack:INPUTS-HASH).")
+    ] = None,
     matrix_dir: MatrixDirOption = None,
     host_file: HostFileOption = None,
     driver: DriverOption = None,
@@ -60,49 +111,92 @@ def build(
     python: PythonOption = None,
     os_name: OsOption = None,
     arch: ArchOption = None,
+    allow_forward_compat: ForwardCompatOption = False,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Write a container recipe whose base image, CUDA requirement and packages fit the host.
 
-    Exit codes: 0 written (and built), 1 no stack or base image fits, 2 bad input or no container engine.
+    With -o DIR/FILE the whole build context is written into DIR: the recipe, the stack's hashed lock (--lock),
+    a wheel of this dlenv and dlenv-check.lock (the image's check stage installs dlenv from them, by hash).
+    Written to stdout, the recipe alone; dlenv says which files the context still needs.
+
+    Exit codes: 0 written (and built), 1 no stack or base image fits, or the build failed, 2 bad input or no
+    container engine that answers.
     """
-    import shutil
     import subprocess
-    from pathlib import Path
 
     from dlenv.output import write_output
+    from dlenv.provision.build_context import check_context_paths, context_names, write_context
     from dlenv.provision.container import generate_container
+    from dlenv.provision.lock import generate_lock
     from dlenv.provision.stack import build_stack
 
+    progress = Progress(quiet, verbose)
+    to_file = output not in (None, "-")
     check_output_path(output, force)
-    engines = APPTAINER_ENGINES if output_format is BuildFormat.apptainer else DOCKER_ENGINES
-    engine = next((found for found in (shutil.which(name) for name in engines) if found), None)
+    if tag is not None and not _TAG.match(tag):
+        raise InputError(f"{tag!r} is not an image name", where="--tag", fix="e.g. --tag ml/train:2026.12")
+    if lock_file in (output, Path(output or "-").name):
+        raise InputError("the lock and the recipe are the same file", where="--lock", fix="give --lock another name")
+    engine: tuple[str, str] | None = None
     if run_build:
-        if engine is None:
-            raise InputError(
-                f"--build needs {', '.join(engines[:-1])} or {engines[-1]} on PATH; none is there",
-                fix="install one, or build the written file elsewhere",
-            )
-        if output in (None, "-"):
-            raise InputError("--build needs the file on disk", where="-o", fix="pass -o Dockerfile")
+        if not to_file:
+            raise InputError("--build needs the build context on disk", where="-o", fix="pass -o DIR/Dockerfile")
+        engine = find_engine(APPTAINER_ENGINES if output_format is BuildFormat.apptainer else DOCKER_ENGINES)
+    if to_file:
+        check_context_paths(Path(output or ".").parent, context_names(lock_file), force)
     matrix = MatrixSource(matrix_dir)
     host = host_from_options(host_file, driver, gpu, python, os_name, arch, matrix)
-    stack = build_stack(host, matrix(), requirements or [])
+    stack = build_stack(host, matrix(), requirements or [], allow_forward_compat=allow_forward_compat)
     extra = ["--format", output_format.value] if output_format is not BuildFormat.docker else []
     extra += ["--lock", lock_file] if lock_file != "requirements.lock" else []
     extra += ["--source", source] if source else []
+    extra += ["--devel"] if devel else []
+    overrides = [(o.name, o.value) for o in host.overrides]
+    common = (host_file, driver, gpu, python, os_name, arch)
     command = regenerate_command(
-        "build", list(stack.requirements), host_file, driver, gpu, python, os_name, arch, extra, output, matrix_dir
+        "build", list(stack.requirements), *common, extra, output, matrix_dir,
+        allow_forward_compat=allow_forward_compat, overrides=overrides,
+    )  # fmt: skip
+    text = generate_container(
+        stack, matrix(), output_format.value, command, lock_file, source,
+        devel=devel, allow_forward_compat=allow_forward_compat,
+    )  # fmt: skip
+    if not to_file:
+        write_output(text, output, force=force)
+        typer.echo(
+            f"dlenv: the build context also needs {', '.join(context_names(lock_file))}; "
+            "`dlenv build ... -o DIR/Dockerfile` writes them all",
+            err=True,
+        )
+        return
+    recipe = Path(output or "Dockerfile")
+    lock_command = regenerate_command(
+        "lock", list(stack.requirements), *common, [], str(recipe.parent / lock_file), matrix_dir,
+        allow_forward_compat=allow_forward_compat, overrides=overrides,
+    )  # fmt: skip
+    written = write_context(
+        recipe.parent,
+        recipe.name,
+        text,
+        stack,
+        lock_file,
+        lambda: generate_lock(stack, "requirements", lock_command),
+        progress=progress,
     )
-    text = generate_container(stack, matrix(), output_format.value, command, lock_file, source)
-    write_output(text, output, force=force)
-    if run_build and engine is not None and output is not None:
-        recipe = Path(output)
-        name = Path(engine).name
-        if name in APPTAINER_ENGINES:
-            argv = [engine, "build", str(recipe.with_suffix(".sif")), str(recipe)]
-        elif name == "buildah":
-            argv = [engine, "bud", "-f", str(recipe), str(recipe.parent)]
-        else:
-            argv = [engine, "build", "-f", str(recipe), str(recipe.parent)]
-        typer.echo(f"dlenv: running {' '.join(argv)}", err=True)
-        raise typer.Exit(subprocess.run(argv, check=False).returncode)
+    typer.echo(f"dlenv: wrote {', '.join(str(path) for path in written)}", err=True)
+    if engine is None:
+        return
+    from dlenv.provision.header import read_header
+
+    image = tag or f"dlenv-stack:{read_header(text, str(recipe)).fields['inputs-sha256'][:12]}"
+    path, name = engine
+    argv = build_argv(path, name, recipe, image)
+    cwd = recipe.parent if name in ("apptainer", "singularity") else None
+    typer.echo(f"dlenv: building with {name} (it answered): {' '.join(argv)}", err=True)
+    result = subprocess.run(argv, check=False, cwd=cwd)
+    if result.returncode != 0:
+        typer.echo(f"dlenv: error: {name} exited {result.returncode}; the build failed (its output is above)", err=True)
+        raise typer.Exit(EXIT_PROBLEMS)
+    typer.echo(f"dlenv: built {image if cwd is None else recipe.with_suffix('.sif').name} with {name}", err=True)

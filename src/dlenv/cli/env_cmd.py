@@ -10,6 +10,7 @@ import typer
 from dlenv.cli.host_options import (
     ArchOption,
     DriverOption,
+    ForwardCompatOption,
     GpuOption,
     HostFileOption,
     MatrixDirOption,
@@ -21,7 +22,10 @@ from dlenv.cli.host_options import (
 from dlenv.cli.provision_options import (
     ForceOption,
     OutputOption,
+    Progress,
+    QuietOption,
     RequirementsArgument,
+    VerboseOption,
     check_output_path,
     regenerate_command,
 )
@@ -47,6 +51,9 @@ def env(
     python: PythonOption = None,
     os_name: OsOption = None,
     arch: ArchOption = None,
+    allow_forward_compat: ForwardCompatOption = False,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Write a conda environment file (or pixi.toml) that installs a stack known to work on the host.
 
@@ -57,13 +64,15 @@ def env(
     from dlenv.provision.stack import build_stack, check_name
 
     check_name(name, "--name")
+    Progress(quiet, verbose)("resolving the stack")
     check_output_path(output, force)
     matrix = MatrixSource(matrix_dir)
     host = host_from_options(host_file, driver, gpu, python, os_name, arch, matrix)
-    stack = build_stack(host, matrix(), requirements or [])
+    stack = build_stack(host, matrix(), requirements or [], allow_forward_compat=allow_forward_compat)
     extra = ["--format", output_format.value] if output_format is not EnvFormat.conda else []
     extra += ["--name", name] if name != "dlenv" else []
     command = regenerate_command(
-        "env", list(stack.requirements), host_file, driver, gpu, python, os_name, arch, extra, output, matrix_dir
-    )
+        "env", list(stack.requirements), host_file, driver, gpu, python, os_name, arch, extra, output, matrix_dir,
+        allow_forward_compat=allow_forward_compat, overrides=[(o.name, o.value) for o in host.overrides],
+    )  # fmt: skip
     write_output(generate_env(stack, matrix(), output_format.value, command, name), output, force=force)

@@ -11,6 +11,7 @@ import typer
 from dlenv.cli.host_options import (
     ArchOption,
     DriverOption,
+    ForwardCompatOption,
     GpuOption,
     HostFileOption,
     MatrixDirOption,
@@ -22,7 +23,10 @@ from dlenv.cli.host_options import (
 from dlenv.cli.provision_options import (
     ForceOption,
     OutputOption,
+    Progress,
+    QuietOption,
     RequirementsArgument,
+    VerboseOption,
     check_output_path,
     regenerate_command,
 )
@@ -54,6 +58,9 @@ def lock(
     python: PythonOption = None,
     os_name: OsOption = None,
     arch: ArchOption = None,
+    allow_forward_compat: ForwardCompatOption = False,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Pin a stack that works on the host, with its whole dependency closure and a sha256 for every file.
 
@@ -84,9 +91,14 @@ def lock(
     from dlenv.provision.stack import build_stack
 
     check_output_path(output, force)
-    stack = build_stack(host, matrix(), requirements or [])
+    stack = build_stack(host, matrix(), requirements or [], allow_forward_compat=allow_forward_compat)
     extra = ["--format", output_format.value] if output_format is not LockFormat.requirements else []
     command = regenerate_command(
-        "lock", list(stack.requirements), host_file, driver, gpu, python, os_name, arch, extra, output, matrix_dir
-    )
-    write_output(generate_lock(stack, output_format.value, command), output, force=force)
+        "lock", list(stack.requirements), host_file, driver, gpu, python, os_name, arch, extra, output, matrix_dir,
+        allow_forward_compat=allow_forward_compat, overrides=[(o.name, o.value) for o in host.overrides],
+    )  # fmt: skip
+    progress = Progress(quiet, verbose)
+    progress(f"resolving the stack's closure for Python {stack.python} on {stack.platform_key} with pip")
+    text = generate_lock(stack, output_format.value, command)
+    progress("resolved")
+    write_output(text, output, force=force)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dlenv.compat.candidate import is_find_links, pip_source_option
-from dlenv.errors import InputError
+from dlenv.errors import InputError, ProblemsError
 from dlenv.provision.stack import check_name, check_url, cuda_floor
 
 if TYPE_CHECKING:
@@ -82,7 +82,32 @@ def conda_environment(stack: Stack, matrix: Matrix) -> CondaEnvironment:
         conda.append("pip")
     floor = cuda_floor(stack, matrix)
     driver_cuda = floor.split(",")[0].removeprefix("cuda>=") if floor else None
+    _check_host_cuda(stack, driver_cuda)
     return CondaEnvironment(stack, tuple(channels), tuple(conda), tuple(pip), tuple(notes), driver_cuda)
+
+
+def _cuda_tuple(text: str) -> tuple[int, int]:
+    major, _, minor = text.partition(".")
+    return int(major), int(minor.split(".")[0] or 0)
+
+
+def _check_host_cuda(stack: Stack, driver_cuda: str | None) -> None:
+    """Never pin a CUDA the host's __cuda (its driver's CUDA, or CONDA_OVERRIDE_CUDA) cannot satisfy.
+
+    conda's solver sees the driver as the virtual package __cuda; cuda-version=M.m needs __cuda >= M, pixi's
+    system requirement the floor itself. Above the driver only NVIDIA's cuda-compat package helps, which a conda
+    environment cannot deploy on the host, so such a stack is refused here and `dlenv build` is named instead.
+    """
+    driver = stack.host.driver
+    host_cuda = driver.max_cuda if driver else None
+    if driver_cuda is None or not host_cuda or not re.match(r"^[0-9]+(\.[0-9]+)*$", host_cuda):
+        return
+    if _cuda_tuple(driver_cuda) > _cuda_tuple(host_cuda):
+        raise ProblemsError(
+            f"the stack needs a driver of CUDA {driver_cuda}; the host's __cuda is {host_cuda}, and the forward "
+            "compatibility package a conda environment would need cannot be installed by it "
+            "(use `dlenv build --allow-forward-compat`, whose image installs cuda-compat)"
+        )
 
 
 def _pip_index_options(pins: tuple[Pin, ...], stack: Stack) -> list[str]:

@@ -124,6 +124,8 @@ class Stack:
     """The glibc wheels are chosen for (Linux): the host's, else the newest floor among the builds."""
     pins: tuple[Pin, ...]
     matrix_version: str | None
+    allow_forward_compat: bool = False
+    """The user deploys cuda-compat (--allow-forward-compat): the image installs it."""
 
     @property
     def platform_key(self) -> str:
@@ -205,8 +207,13 @@ def _python(host: HostFacts) -> str:
     return ".".join(version.split(".")[:2])
 
 
-def build_stack(host: HostFacts, matrix: Matrix, requirements: Sequence[str]) -> Stack:
-    """Resolve `requirements` for `host` with the engine; ProblemsError when no combination works."""
+def build_stack(
+    host: HostFacts, matrix: Matrix, requirements: Sequence[str], *, allow_forward_compat: bool = False
+) -> Stack:
+    """Resolve `requirements` for `host` with the engine; ProblemsError when no combination works.
+
+    Forward compatibility (NVIDIA's cuda-compat package) is considered only with `allow_forward_compat`.
+    """
     from dlenv.compat.requirements import RequirementInput, parse_requirement
     from dlenv.compat.resolve import resolve
 
@@ -215,7 +222,7 @@ def build_stack(host: HostFacts, matrix: Matrix, requirements: Sequence[str]) ->
     texts = tuple(check_requirement_text(text, f"argument {i + 1}") for i, text in enumerate(requirements))
     inputs: list[RequirementInput] = [parse_requirement(text, f"argument {i + 1}") for i, text in enumerate(texts)]
     python = _python(host)
-    resolution = resolve(host, matrix, inputs)
+    resolution = resolve(host, matrix, inputs, allow_forward_compat=allow_forward_compat)
     if not resolution.resolved:
         reasons = [
             f.message for t in resolution.targets if t.chosen is None for r in t.rejected_newer for f in r.reasons
@@ -243,6 +250,7 @@ def build_stack(host: HostFacts, matrix: Matrix, requirements: Sequence[str]) ->
         glibc=glibc if host.platform.system == "linux" else None,
         pins=pins,
         matrix_version=resolution.matrix_version,
+        allow_forward_compat=allow_forward_compat,
     )
 
 

@@ -67,6 +67,20 @@ FILELOCK = Wheel("filelock", "3.16.1", ("py3-none-any",))
 RUNTIME_12 = Wheel("nvidia-cuda-runtime-cu12", "12.8.90", ("py3-none-manylinux2014_x86_64",))
 RUNTIME_11 = Wheel("nvidia-cuda-runtime-cu11", "11.8.89", ("py3-none-manylinux2014_x86_64",))
 
+DLENV_DEPENDENCIES = tuple(
+    Wheel(name, version, ("py3-none-any",))
+    for name, version in (
+        ("typer", "0.20.0"),
+        ("rich", "13.9.4"),
+        ("nvidia-ml-py", "12.560.30"),
+        ("packaging", "24.2"),
+        ("requests", "2.32.3"),
+        ("pyyaml", "6.0.2"),
+        ("jsonschema", "4.23.0"),
+        ("tomli", "2.2.1"),
+    )
+)
+
 INDEXES: dict[str, tuple[Wheel, ...]] = {
     "simple": (
         Wheel(
@@ -87,6 +101,9 @@ INDEXES: dict[str, tuple[Wheel, ...]] = {
         RUNTIME_12,
         Wheel("setuptools", "75.1.0", ("py3-none-any",)),
         Wheel("colorama", "0.4.6", ("py2.py3-none-any",)),
+        # dlenv's own dependencies, for the dlenv-check.lock of `dlenv build -o DIR/Dockerfile` (stand-ins whose
+        # versions meet dlenv's Requires-Dist; the wheel of the running dlenv is the one real package).
+        *DLENV_DEPENDENCIES,
     ),
     "whl/cpu": (Wheel("torch", "2.8.0+cpu", tuple(f"{cp}-{cp}-{LINUX}" for cp in CP), ("filelock",)), FILELOCK),
     "whl/cu118": (

@@ -46,25 +46,12 @@ def test_build_without_a_container_engine_exits_2(
     monkeypatch.setenv("PATH", str(tmp_path))  # no docker, podman, buildah, apptainer or singularity
     result = run_cli(monkeypatch, capsys, "build", "torch", *V100, "--build", "-o", str(tmp_path / "Dockerfile"))
     assert result.returncode == 2
-    assert result.stderr.count("\n") == 1 and "docker, podman or buildah" in result.stderr
+    assert result.stderr.count("\n") == 1
+    for name in ("docker", "podman", "buildah"):
+        assert f"{name}: not on PATH" in result.stderr
     assert not (tmp_path / "Dockerfile").exists()
     apptainer = run_cli(monkeypatch, capsys, "build", "torch", *V100, "-f", "apptainer", "--build", "-o", "x.def")
-    assert apptainer.returncode == 2 and "apptainer or singularity" in apptainer.stderr
-
-
-def test_build_runs_the_engine_on_path(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    engine = tmp_path / "bin" / "podman"
-    engine.parent.mkdir()
-    engine.write_text(f'#!/bin/sh\necho "$@" > {tmp_path}/argv\n')
-    engine.chmod(0o755)
-    monkeypatch.setenv("PATH", str(engine.parent))
-    dockerfile = tmp_path / "Dockerfile"
-    result = run_cli(monkeypatch, capsys, "build", "torch", *V100, "--build", "-o", str(dockerfile))
-    assert result.returncode == 0, result.stderr
-    assert (tmp_path / "argv").read_text() == f"build -f {dockerfile} {tmp_path}\n"
-    assert "running" in result.stderr and "podman" in result.stderr
+    assert apptainer.returncode == 2 and "apptainer: not on PATH; singularity: not on PATH" in apptainer.stderr
 
 
 def test_no_stack_exits_1(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
