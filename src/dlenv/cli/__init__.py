@@ -33,6 +33,7 @@ COMMANDS = {
     "env": ("dlenv.cli.env_cmd", "env"),
     "build": ("dlenv.cli.build_cmd", "build"),
     "matrix": ("dlenv.cli.matrix_cmd", "app"),
+    "fleet": ("dlenv.cli.fleet_cmd", "app"),
 }
 
 
