@@ -296,10 +296,11 @@ def image_requirement_from_matrix(image: str, matrix: Matrix, source: str) -> Im
 
 
 def from_dockerfile(path: Path, matrix: Matrix) -> ImageRequirement:
-    """The final stage's base image and any NVIDIA_REQUIRE_CUDA the Dockerfile sets for it."""
+    """The final stage's base image and the NVIDIA_REQUIRE_CUDA its environment holds: ENV set in the stage, or in
+    the stages it is built FROM (a stage inherits its parent's environment), over the base image's own."""
     text = _read_text(path, "pass an existing Dockerfile")
     variables: dict[str, str] = {}
-    stages: dict[str, str] = {}
+    stages: dict[str, tuple[str, dict[str, str]]] = {}
     image: str | None = None
     environment: dict[str, str] = {}
     for line in _logical_lines(text):
@@ -307,10 +308,10 @@ def from_dockerfile(path: Path, matrix: Matrix) -> ImageRequirement:
             variables.setdefault(arg.group(1), _substitute(arg.group(2), variables))
         elif frm := _FROM.match(line):
             reference = _substitute(frm.group(1), variables)
-            image = stages.get(reference.lower(), reference)
-            environment = {}
+            image, inherited = stages.get(reference.lower(), (reference, {}))
+            environment = dict(inherited)
             if frm.group(2):
-                stages[frm.group(2).lower()] = image
+                stages[frm.group(2).lower()] = (image, environment)
         elif (env := _ENV.match(line)) and image is not None:
             environment.update(_env_assignments(_substitute(env.group(1), variables)))
     if image is None:
@@ -318,8 +319,9 @@ def from_dockerfile(path: Path, matrix: Matrix) -> ImageRequirement:
     source = f"{path} (FROM {image})"
     if environment.get("NVIDIA_DISABLE_REQUIRE", "").lower() in ("1", "true"):
         return ImageRequirement(source, image, None, disabled=True)
-    if environment.get("NVIDIA_REQUIRE_CUDA"):
-        return ImageRequirement(source, image, environment["NVIDIA_REQUIRE_CUDA"])
+    if "NVIDIA_REQUIRE_CUDA" in environment:
+        # set in the file, it replaces the base image's, an empty value included (then nothing is required)
+        return ImageRequirement(source, image, environment["NVIDIA_REQUIRE_CUDA"] or None)
     return image_requirement_from_matrix(image, matrix, source)
 
 

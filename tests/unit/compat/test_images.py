@@ -66,6 +66,28 @@ def test_dockerfile_env_overrides_and_disable(tmp_path: Path) -> None:
     assert evaluate_image(from_dockerfile(dockerfile, mini_matrix()), host()).compatible
 
 
+def test_a_stage_inherits_the_environment_of_the_stage_it_is_built_from(tmp_path: Path) -> None:
+    # Docker: ENV set in a stage holds in every stage built FROM it. Both ways it went wrong before: a refusing
+    # requirement set in the parent read as "no requirement", and an override there lost to the base image's.
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(
+        'FROM ubuntu:24.04 AS base\nENV NVIDIA_REQUIRE_CUDA="cuda>=13.0"\nFROM base AS runtime\nRUN true\n'
+    )
+    requirement = from_dockerfile(dockerfile, mini_matrix())
+    assert requirement.require == "cuda>=13.0"
+    assert not evaluate_image(requirement, host("550.54.15", max_cuda="12.4")).compatible
+    dockerfile.write_text(
+        'FROM nvidia/cuda:12.8.1-cudnn-devel-ubuntu24.04 AS build\nENV NVIDIA_REQUIRE_CUDA="cuda>=12.0"\nFROM build\n'
+    )
+    assert from_dockerfile(dockerfile, mini_matrix()).require == "cuda>=12.0"
+    # a stage from an external image starts from that image's environment, not the previous stage's
+    dockerfile.write_text('FROM ubuntu:24.04 AS a\nENV NVIDIA_REQUIRE_CUDA="cuda>=13.0"\nFROM ubuntu:24.04\n')
+    assert from_dockerfile(dockerfile, mini_matrix()).require is None
+    # set empty in the file, it replaces the base image's: nothing is required
+    dockerfile.write_text('FROM nvidia/cuda:12.8.1-cudnn-devel-ubuntu24.04\nENV NVIDIA_REQUIRE_CUDA=""\n')
+    assert from_dockerfile(dockerfile, mini_matrix()).require is None
+
+
 def test_image_env_file(tmp_path: Path) -> None:
     env = tmp_path / "env.txt"
     env.write_text(f"PATH=/usr/bin\nNVIDIA_REQUIRE_CUDA={REAL_13}\n")
