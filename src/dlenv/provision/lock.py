@@ -30,6 +30,7 @@ from dlenv.provision.stack import check_requirement_text
 
 if TYPE_CHECKING:
     from dlenv.host.model import HostFacts
+    from dlenv.index.simple import IndexAccessError
     from dlenv.matrix.model import Matrix
     from dlenv.provision.header import Header
     from dlenv.provision.stack import Stack
@@ -156,6 +157,35 @@ def pip_failure(output: str) -> str:
 _REQUIRES_PYTHON = re.compile(r"requires a different Python: (\d+\.\d+)\.\d+ not in")
 
 
+INDEX_PROBE_TIMEOUT_S = 10.0
+"""How long index_fault waits for an index that may not answer at all."""
+
+
+def index_fault(stack: Stack, options: tuple[str, ...], environ: Mapping[str, str]) -> IndexAccessError | None:
+    """Why pip found nothing, when the cause is an index that failed: pip skips an index that answers 403, 429 or
+    5xx, or not at all, and then reports only 'No matching distribution found'. Each http(s) index the lock uses
+    is asked once for each pinned project's page; the first failure names the URL and what went wrong."""
+    from dlenv.index.simple import IndexAccessError, ProjectNotFoundError, SimpleClient
+
+    urls = [option for option in options if option.startswith("http")]
+    try:
+        from dlenv.index import find_index_config
+
+        urls = [*find_index_config(environ).all_urls, *urls]
+    except InputError:
+        pass
+    for url in dict.fromkeys(u for u in urls if u.startswith(("http://", "https://"))):
+        for pin in stack.pins:
+            try:
+                client = SimpleClient(url, retries=0, timeout=INDEX_PROBE_TIMEOUT_S, total_time=INDEX_PROBE_TIMEOUT_S)
+                client.project(pin.package)
+            except ProjectNotFoundError:
+                continue  # this index does not serve the project: not a fault
+            except IndexAccessError as error:
+                return error
+    return None
+
+
 def _interpreter_hint(reason: str) -> str:
     """Old pip releases check Requires-Python against the interpreter running pip, not --python-version."""
     match = _REQUIRES_PYTHON.search(reason)
@@ -185,6 +215,10 @@ def _pip_report(
             raise ProblemsError("pip did not finish resolving the stack within 30 minutes") from None
         if result.returncode != 0 or not report_path.exists():
             reason = pip_failure(result.stderr or result.stdout or "")
+            if "No matching distribution" in reason or "Could not find a version" in reason:
+                fault = index_fault(stack, options, env)
+                if fault is not None:
+                    raise fault
             raise ProblemsError(f"pip could not resolve the stack for the target: {reason}{_interpreter_hint(reason)}")
         return json.loads(report_path.read_text(encoding="utf-8"))
 
