@@ -12,6 +12,7 @@ import hashlib
 import html
 import http.server
 import os
+import sys
 import threading
 import zipfile
 from collections.abc import Callable, Iterator
@@ -67,19 +68,29 @@ FILELOCK = Wheel("filelock", "3.16.1", ("py3-none-any",))
 RUNTIME_12 = Wheel("nvidia-cuda-runtime-cu12", "12.8.90", ("py3-none-manylinux2014_x86_64",))
 RUNTIME_11 = Wheel("nvidia-cuda-runtime-cu11", "11.8.89", ("py3-none-manylinux2014_x86_64",))
 
-DLENV_DEPENDENCIES = tuple(
-    Wheel(name, version, ("py3-none-any",))
-    for name, version in (
-        ("typer", "0.20.0"),
-        ("rich", "13.9.4"),
-        ("nvidia-ml-py", "12.560.30"),
-        ("packaging", "24.2"),
-        ("requests", "2.32.3"),
-        ("pyyaml", "6.0.2"),
-        ("jsonschema", "4.23.0"),
-        ("tomli", "2.2.1"),
-    )
-)
+
+def _dlenv_dependencies() -> tuple[Wheel, ...]:
+    """A stand-in wheel for each of dlenv's own dependencies, read from pyproject.toml (the one list of them), at
+    the lowest version its specifier allows."""
+    from packaging.requirements import Requirement
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:
+        import tomli as tomllib
+
+    project = tomllib.loads((Path(__file__).parents[3] / "pyproject.toml").read_text())["project"]
+    wheels = []
+    for text in project["dependencies"]:
+        requirement = Requirement(text)
+        floors = [spec.version for spec in requirement.specifier if spec.operator in (">=", "==", "~=")]
+        parts = (floors[0] if floors else "1.0").split(".")
+        version = ".".join(parts + ["0"] * (3 - len(parts)))  # 0.20 -> 0.20.0, as the real releases are named
+        wheels.append(Wheel(requirement.name, version, ("py3-none-any",)))
+    return tuple(wheels)
+
+
+DLENV_DEPENDENCIES = _dlenv_dependencies()
 
 INDEXES: dict[str, tuple[Wheel, ...]] = {
     "simple": (
