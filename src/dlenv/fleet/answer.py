@@ -319,11 +319,14 @@ def _resolution_cell(resolution: Resolution, index: int, host: HostFacts) -> Cel
     )
 
 
-def _score(cells: Sequence[Cell], release: str) -> tuple[bool, bool, int, Version]:
-    """The engine's order (compat.evaluate.rank) over a whole fleet: every pool runs it, every GPU pool gets a GPU
-    build, the worst driver tier among the pools, then the release."""
+def _score(cells: Sequence[Cell], release: str, sizes: Sequence[int]) -> tuple[bool, int, int, Version]:
+    """The engine's order (compat.evaluate.rank) over a whole fleet: every pool runs it; the fewest GPU nodes left
+    on a CPU build (a pool whose GPUs no build can use does not make every other pool fall to CPU builds too); the
+    worst driver tier among the pools; then the release. On a partial row each key is an upper bound of the full
+    row's, which is what lets `_walk` stop early."""
     runs = all(cell.status != "incompatible" for cell in cells)
-    return runs, runs and all(c.gpu_build for c in cells), min(c.tier for c in cells) if runs else -1, _version(release)
+    on_cpu = sum(size for cell, size in zip(cells, sizes, strict=False) if not cell.gpu_build)
+    return runs, -on_cpu, min(c.tier for c in cells) if runs else -1, _version(release)
 
 
 # Pools are independent: above this many judgements a fleet is judged by one forked worker per core. The matrix
@@ -387,20 +390,20 @@ def _walk(pools: Sequence[Pool], releases: Sequence[str], cells: _Cells) -> str 
     on the first three keys), and the pool that ruled it out is asked first next time — most releases then cost one
     resolve, not one per pool."""
     order = list(pools)
-    best: tuple[tuple[bool, bool, int, Version], str] | None = None
+    best: tuple[tuple[bool, int, int, Version], str] | None = None
     for release in releases:
         row: list[Cell] = []
         for index, pool in enumerate(order):
             row.append(cells.get(pool, release))
-            upper = _score(row, release)[:3]
+            upper = _score(row, release, [p.size for p in order])[:3]
             if (best is None and not upper[0]) or (best is not None and upper <= best[0][:3]):
                 order.insert(0, order.pop(index))
                 break
         else:
-            score = _score(row, release)
+            score = _score(row, release, [p.size for p in order])
             if best is None or score > best[0]:
                 best = (score, release)
-            if score[:3] == (True, True, NATIVE_TIER):
+            if score[:3] == (True, 0, NATIVE_TIER):
                 break  # nothing older can rank higher
     return best[1] if best is not None else None
 
@@ -428,7 +431,11 @@ def fleet_resolve(
             shown.append(chosen)
         shown = list(dict.fromkeys(shown))
         cache.fill(fleet.pools, shown)
-        need = _score([cache.get(p, chosen) for p in fleet.pools], chosen) if chosen and fleet.pools else None
+        need = (
+            _score([cache.get(p, chosen) for p in fleet.pools], chosen, [p.size for p in fleet.pools])
+            if chosen and fleet.pools
+            else None
+        )
         for release in shown:
             column = Column(f"{requirement.text} {release}", requirement.text, release)
             columns.append(column)

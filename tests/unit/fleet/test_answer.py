@@ -65,7 +65,7 @@ def test_the_fleet_release_is_the_best_over_every_pool(tmp_path: Path) -> None:
         cells = [
             _resolution_cell(resolve(p.host, matrix(), [pinned(requirement, release)]), 0, p.host) for p in fleet.pools
         ]
-        scores[release] = _score(cells, release)
+        scores[release] = _score(cells, release, [p.size for p in fleet.pools])
     best = max(scores, key=lambda release: scores[release])
     assert answer.stack == (("torch", best),)
     assert all(v.compatible for v in answer.verdicts)
@@ -139,3 +139,20 @@ def test_judging_pools_in_forked_workers_gives_the_same_answer(tmp_path: Path, m
     forked = fleet_check(fleet, matrix(), requirements)
     assert [v.cells for v in forked.verdicts] == [v.cells for v in alone.verdicts]
     assert fleet_resolve(fleet, matrix(), from_arguments(["torch"])).stack == alone_resolve.stack
+
+
+def test_a_pool_no_gpu_build_can_use_does_not_pull_every_pool_to_cpu_builds(tmp_path: Path) -> None:
+    # An RTX 5090 on driver 535 cannot run any CUDA build (Blackwell needs R570): its pool gets the CPU build at
+    # every release, and the fleet's release is still one whose CUDA builds the other pools run: not the newest
+    # release that runs at all, on which the V100 pool (driver 470) would fall to a CPU build as well.
+    nodes = {"h1": KINDS["h100"], "v1": ("470.82.01", ("V100",), "3.11"), "b1": ("535.104.05", ("RTX 5090",), "3.11")}
+    fleet = _fleet(tmp_path, nodes)
+    answer = fleet_resolve(fleet, matrix(), from_arguments(["torch"]))
+    (release,) = [r for _, r in answer.stack]
+    assert release is not None
+    column = next(c for c in answer.columns if c.release == release)
+    verdicts = {v.pool.nodes[0]: v.cells for v in answer.verdicts}
+    for gpu_pool in ("h1", "v1"):
+        cell = verdicts[gpu_pool][column.key]
+        assert cell.gpu_build and "+cpu" not in (cell.label or ""), (gpu_pool, cell)
+    assert not verdicts["b1"][column.key].gpu_build
