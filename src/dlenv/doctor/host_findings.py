@@ -119,7 +119,7 @@ def framework_driver_findings(host: HostFacts) -> list[Finding]:
         ):
             findings.append(
                 Finding(
-                    "minor_version_compatibility",
+                    "minor_version_compat",
                     Severity.WARNING,
                     f"{label} is built for CUDA {needed}, newer than the driver's CUDA {max_cuda}: it runs "
                     "through CUDA minor-version compatibility, where JIT compilation of newer PTX fails "

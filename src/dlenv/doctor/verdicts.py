@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from dlenv.matrix.model import Matrix
 
 # Host-level findings about one framework that the engine's verdict replaces when it judged that framework.
-_SUPERSEDED = {"driver_too_old", "minor_version_compatibility", "cuda_build_without_driver"}
+_SUPERSEDED = {"driver_too_old", "minor_version_compat", "cuda_build_without_driver"}
 
 
 @dataclass(frozen=True)

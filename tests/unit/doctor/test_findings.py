@@ -48,7 +48,7 @@ def test_healthy_host_has_no_findings() -> None:
         ("cu121", "12.1", []),
         ("cu118", "11.8", []),
         ("cpu", None, []),
-        ("cu126", "12.6", ["minor_version_compatibility"]),
+        ("cu126", "12.6", ["minor_version_compat"]),
         ("cu130", "13.0", ["driver_too_old"]),
     ],
 )

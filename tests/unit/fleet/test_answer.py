@@ -145,7 +145,11 @@ def test_a_pool_no_gpu_build_can_use_does_not_pull_every_pool_to_cpu_builds(tmp_
     # An RTX 5090 on driver 535 cannot run any CUDA build (Blackwell needs R570): its pool gets the CPU build at
     # every release, and the fleet's release is still one whose CUDA builds the other pools run: not the newest
     # release that runs at all, on which the V100 pool (driver 470) would fall to a CPU build as well.
-    nodes = {"h1": KINDS["h100"], "v1": ("470.82.01", ("V100",), "3.11"), "b1": ("535.104.05", ("RTX 5090",), "3.11")}
+    nodes: dict[str, tuple[str, tuple[str, ...], str] | str] = {
+        "h1": KINDS["h100"],
+        "v1": ("470.82.01", ("V100",), "3.11"),
+        "b1": ("535.104.05", ("RTX 5090",), "3.11"),
+    }
     fleet = _fleet(tmp_path, nodes)
     answer = fleet_resolve(fleet, matrix(), from_arguments(["torch"]))
     (release,) = [r for _, r in answer.stack]
