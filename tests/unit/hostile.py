@@ -32,6 +32,8 @@ class Outcome:
 def run_dlenv(argv: list[str], *, cwd: Path, process: bool = False, target: str = "") -> Outcome:
     """`dlenv ARGV` with a fresh matrix cache and an overlay cache under cwd; SystemExit becomes the code."""
     env = {"XDG_CACHE_HOME": str(cwd / ".cache"), "NO_COLOR": "1", "COLUMNS": "200"}
+    # no process can be given a NUL byte in its arguments (the OS refuses it before dlenv runs): judge it in-process
+    process = process and not any("\x00" in arg for arg in argv)
     RUNS[f"{target or argv[0]} {'process' if process else 'in-process'}"] += 1
     if process:
         full = {**{k: v for k, v in os.environ.items() if k not in ("DLENV_MATRIX", "DLENV_DEBUG")}, **env}

@@ -116,6 +116,17 @@ def test_overlay_with_a_list_as_a_mapping_key_is_exit_2(tmp_path: Path) -> None:
     assert outcome.code == 2 and "mapping key" in outcome.stderr
 
 
+def test_an_overlay_architecture_whose_list_is_a_number_is_exit_2(tmp_path: Path) -> None:
+    # found by the fuzz campaign: the invariant checks read architectures that failed the schema (exit 3 before)
+    (tmp_path / "matrix").mkdir()
+    (tmp_path / "matrix" / "gpus.yaml").write_text(
+        'schema_version: 1\nmatrix_version: "2026.12.02"\nsubject: gpus\n'
+        "architectures:\n  - {name: Ampere, compute_capabilities: 0, source: [https://example.org]}\ngpus: []\n"
+    )
+    outcome = run_dlenv(["check", "torch", *FLAGS, "--matrix", "matrix"], cwd=tmp_path)
+    assert outcome.code == 2 and len(outcome.stderr.strip().splitlines()) == 1, outcome
+
+
 def test_non_utf8_overlay_is_exit_2(tmp_path: Path) -> None:
     (tmp_path / "matrix").mkdir()
     (tmp_path / "matrix" / "gpus.yaml").write_bytes(b"subject: gpus\nnotes: [caf\xe9]\n")

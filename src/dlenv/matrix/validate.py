@@ -336,9 +336,15 @@ def _check_packages(merged: MergedMatrix, rows: Callable[..., list[LocatedRow]])
     return problems
 
 
+def _list(value: object) -> list[object]:
+    return list(value) if isinstance(value, list) else []
+
+
 def _check_gpus(architectures: list[LocatedRow], products: list[LocatedRow]) -> list[InputError]:
     problems: list[InputError] = []
-    capabilities_of = {str(a.row.get("name")): list(a.row.get("compute_capabilities", [])) for a in architectures}
+    # architectures are read here even when their rows fail the schema (a product must name a real one): a
+    # malformed list is none
+    capabilities_of = {str(a.row.get("name")): _list(a.row.get("compute_capabilities")) for a in architectures}
     for located in products:
         architecture = str(located.row.get("architecture"))
         capability = located.row.get("compute_capability")
