@@ -18,7 +18,7 @@ import hashlib
 import json
 import re
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from dlenv.errors import InputError
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 _FIELD = re.compile(r"^# ([a-z][a-z0-9-]*): (.*)$")
 FIELDS = ("target", "stack", "requirements", "regenerate", "inputs-sha256")
+BODY_FIELD = "body-sha256"
+"""The sha256 of everything after the header (locks): an edit to the locked lines shows, not only to the inputs."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class Header:
     requirements: tuple[str, ...]
     command: str
     inputs_sha256: str
+    body_sha256: str | None = None
 
     def lines(self) -> list[str]:
         matrix = self.matrix_version or "unversioned"
@@ -56,7 +59,12 @@ class Header:
             f"requirements: {shlex.join(self.requirements)}",
             f"regenerate: {self.command}",
             f"inputs-sha256: {self.inputs_sha256}",
+            *([f"{BODY_FIELD}: {self.body_sha256}"] if self.body_sha256 else []),
         ]
+
+    def sealing(self, body: str, comment: str = "#") -> str:
+        """The header, with the sha256 of `body`, followed by `body`."""
+        return replace(self, body_sha256=body_hash(body)).render(comment) + body
 
     def render(self, comment: str = "#") -> str:
         for line in self.lines():
@@ -126,6 +134,20 @@ def inputs_hash(inputs: dict[str, object]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def body_hash(body: str) -> str:
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def body_after_header(text: str) -> str | None:
+    """What follows the `body-sha256` line of a generated file; None when the file has none."""
+    marker = f"# {BODY_FIELD}: "
+    start = text.find(marker)
+    if start < 0:
+        return None
+    end = text.find("\n", start)
+    return text[end + 1 :] if end >= 0 else ""
+
+
 def make_header(stack: Stack, kind: str, file_format: str, command: Sequence[str]) -> Header:
     from dlenv import __version__
 
@@ -174,7 +196,7 @@ def read_header(text: str, path: str) -> ReadHeader:
             kind, file_format = first.groups()
             continue
         match = _FIELD.match(f"# {body}")
-        if match and match.group(1) in FIELDS:
+        if match and match.group(1) in (*FIELDS, BODY_FIELD):
             fields[match.group(1)] = match.group(2)
     if kind is None or file_format is None or set(FIELDS) - set(fields):
         raise InputError(

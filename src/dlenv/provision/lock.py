@@ -441,7 +441,15 @@ def check_lock(path: str, text: str, host: HostFacts, matrix: Matrix) -> LockChe
     from dlenv.compat.check import check
     from dlenv.compat.requirements import parse_requirement
     from dlenv.host.model import Severity
-    from dlenv.provision.header import inputs_hash, inputs_of, read_header, target_summary
+    from dlenv.provision.header import (
+        BODY_FIELD,
+        body_after_header,
+        body_hash,
+        inputs_hash,
+        inputs_of,
+        read_header,
+        target_summary,
+    )
     from dlenv.provision.stack import build_stack
 
     header = read_header(text, path)
@@ -464,6 +472,12 @@ def check_lock(path: str, text: str, host: HostFacts, matrix: Matrix) -> LockChe
     else:
         current_hash = inputs_hash(inputs_of(stack, "lock", header.file_format))
         current_target = target_summary(stack)
+    body = body_after_header(text)
+    if body is not None and body_hash(body) != header.fields[BODY_FIELD]:
+        problems.append(
+            "the locked lines were edited after dlenv wrote them (body-sha256 differs): a package, hash or index "
+            "was added, removed or changed; regenerate the lock"
+        )
     if header.file_format == "pylock":
         problems += pylock_body_problems(text, path)
     else:
@@ -541,4 +555,6 @@ def generate_lock(
 
     header = make_header(stack, "lock", file_format, command)
     locked = lock_stack(stack, env=env, run_pip=run_pip, index_rewrite=index_rewrite)
-    return render_pylock(locked, header) if file_format == "pylock" else render_requirements(locked, header)
+    text = render_pylock(locked, header) if file_format == "pylock" else render_requirements(locked, header)
+    # seal what was locked: `lock --check` then sees any edit below the header (a removed dependency, an index)
+    return header.sealing(text.removeprefix(header.render()))

@@ -23,6 +23,7 @@ import pytest
 from dlenv.compat.images import evaluate_image, from_dockerfile
 from dlenv.provision.conda import generate_env
 from dlenv.provision.container import generate_container
+from dlenv.provision.header import body_after_header, body_hash
 from dlenv.provision.lock import generate_lock
 from tests.unit.compat.engine import mini_matrix
 from tests.unit.provision.dockerfile import parse_dockerfile
@@ -65,8 +66,13 @@ def generate(target: Target, filename: str, index: tuple[str, Path]) -> str:
     if kind == "env":
         return generate_env(stack, mini_matrix(), file_format, command)
     url, root = index
-    text = generate_lock(stack, file_format, command, env=pip_env(url, root), index_rewrite=rewrite_for(url))
-    return PORT.sub("127.0.0.1:PORT", text)
+    text = PORT.sub(
+        "127.0.0.1:PORT",
+        generate_lock(stack, file_format, command, env=pip_env(url, root), index_rewrite=rewrite_for(url)),
+    )
+    # the port is part of the sealed body: seal the golden's body as it is written
+    body = body_after_header(text) or ""
+    return re.sub(r"(?m)^# body-sha256: \S+$", f"# body-sha256: {body_hash(body)}", text, count=1)
 
 
 CASES = [(target, filename) for target in TARGETS for filename in FILES]

@@ -130,6 +130,25 @@ def test_check_reports_stale_and_unfit_pins() -> None:
     assert not tampered.stale and any("was the lock edited" in p for p in tampered.problems)
 
 
+@pytest.mark.parametrize("name", ["requirements.lock", "pylock.toml"])
+def test_an_edit_below_the_header_is_caught_by_the_body_hash(name: str) -> None:
+    # a removed dependency and an added index are not framework pins: only the sealed body shows them
+    path = GOLDEN / "driver-580-h100" / name
+    text = path.read_text()
+    host = BY_NAME["driver-580-h100"].host()
+    assert check_lock(str(path), text, host, mini_matrix()).ok
+    if name == "requirements.lock":
+        start = text.index("filelock==")
+        removed = text[:start] + text[text.index("\n", text.index("--hash", start)) + 1 :]
+        added = text + "--extra-index-url http://evil.invalid/simple\n"
+    else:
+        removed = text.replace('name = "filelock"', 'name = "filelock-gone"', 1)
+        added = text + '\n[[packages]]\nname = "extra"\nversion = "1.0"\n'
+    for edited in (removed, added):
+        result = check_lock(str(path), edited, host, mini_matrix())
+        assert not result.ok and any("body-sha256 differs" in p for p in result.problems), result.problems
+
+
 def test_locked_pins_reads_both_formats() -> None:
     assert "torch==2.8.0+cpu" in locked_pins((GOLDEN / "cpu-only" / "requirements.lock").read_text(), "requirements")
     assert "torch==2.8.0+cpu" in locked_pins((GOLDEN / "cpu-only" / "pylock.toml").read_text(), "pylock")
