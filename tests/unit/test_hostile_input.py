@@ -127,6 +127,17 @@ def test_an_overlay_architecture_whose_list_is_a_number_is_exit_2(tmp_path: Path
     assert outcome.code == 2 and len(outcome.stderr.strip().splitlines()) == 1, outcome
 
 
+def test_an_overlay_row_whose_key_is_a_list_is_exit_2(tmp_path: Path) -> None:
+    # found by the fuzz campaign: the row key (a CUDA major) reached the layering's dict while unhashable
+    (tmp_path / "matrix").mkdir()
+    (tmp_path / "matrix" / "cuda.yaml").write_text(
+        'schema_version: 1\nmatrix_version: "2026.12.02"\nsubject: cuda\n'
+        "majors:\n  - {major: [], source: [https://example.org]}\ntoolkits: []\n"
+    )
+    outcome = run_dlenv(["check", "torch", *FLAGS, "--matrix", "matrix"], cwd=tmp_path)
+    assert outcome.code == 2 and "cuda.yaml:majors[0]" in outcome.stderr, outcome
+
+
 def test_non_utf8_overlay_is_exit_2(tmp_path: Path) -> None:
     (tmp_path / "matrix").mkdir()
     (tmp_path / "matrix" / "gpus.yaml").write_bytes(b"subject: gpus\nnotes: [caf\xe9]\n")

@@ -135,7 +135,10 @@ class MergedMatrix:
                     continue
                 located = LocatedRow(row, path, section.name, index, section.label(row))
                 key = section.key(row)
-                earlier = table.get(key)
+                try:
+                    earlier = table.get(key)
+                except TypeError:
+                    continue  # a key field of the wrong type (a list for `major`): its schema error says so
                 if earlier is not None:
                     replaced.append((earlier, located))
                 table[key] = located  # replaces in place: dict keeps the first position of the key
