@@ -132,7 +132,7 @@ def test_an_overlay_row_whose_key_is_a_list_is_exit_2(tmp_path: Path) -> None:
     (tmp_path / "matrix").mkdir()
     (tmp_path / "matrix" / "cuda.yaml").write_text(
         'schema_version: 1\nmatrix_version: "2026.12.02"\nsubject: cuda\n'
-        "majors:\n  - {major: [], source: [https://example.org]}\ntoolkits: []\n"
+        "majors:\n  - {major: [], source: [https://example.org]}\ntoolkits: []\nforward_compat: []\n"
     )
     outcome = run_dlenv(["check", "torch", *FLAGS, "--matrix", "matrix"], cwd=tmp_path)
     assert outcome.code == 2 and "cuda.yaml:majors[0]" in outcome.stderr, outcome
