@@ -340,18 +340,22 @@ class LockCheck:
         return not self.stale and not self.problems
 
 
+def _read_pylock(text: str, path: str) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:
+        import tomli as tomllib
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(f"not valid TOML: {error}", path=path, fix="regenerate it with dlenv lock") from None
+
+
 def locked_pins(text: str, file_format: str, path: str = "lock file") -> list[str]:
     """name==version of every package in a requirements lock or a pylock.toml."""
     pins = []
     if file_format == "pylock":
-        if sys.version_info >= (3, 11):
-            import tomllib
-        else:
-            import tomli as tomllib
-        try:
-            document = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as error:
-            raise InputError(f"not valid TOML: {error}", path=path, fix="regenerate it with dlenv lock") from None
+        document = _read_pylock(text, path)
         packages = document.get("packages", [])
         if not isinstance(packages, list) or not all(isinstance(p, dict) for p in packages):
             raise InputError("packages is not an array of tables", path=path, fix="regenerate it with dlenv lock")
@@ -418,14 +422,7 @@ def requirements_body_problems(text: str, expected_indexes: tuple[str, ...] | No
 
 def pylock_body_problems(text: str, path: str) -> list[str]:
     """Files of a pylock.toml without a well-formed sha256."""
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:
-        import tomli as tomllib
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise InputError(f"not valid TOML: {error}", path=path, fix="regenerate it with dlenv lock") from None
+    document = _read_pylock(text, path)
     problems = []
     for package in document.get("packages", []) if isinstance(document.get("packages"), list) else []:
         files = [*(package.get("wheels") or []), *([package["sdist"]] if package.get("sdist") else [])]
