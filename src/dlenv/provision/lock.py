@@ -157,6 +157,17 @@ def pip_failure(output: str) -> str:
 _REQUIRES_PYTHON = re.compile(r"requires a different Python: (\d+\.\d+)\.\d+ not in")
 
 
+def _index_urls(options: tuple[str, ...], environ: Mapping[str, str]) -> tuple[str, ...]:
+    """The indexes a lock's pip run uses: the user's pip configuration, then the stack's own index options."""
+    from dlenv.index import find_index_config
+
+    try:
+        configured = tuple(find_index_config(environ).all_urls)
+    except InputError:  # an unreadable pip configuration: pip itself reports it
+        configured = ()
+    return (*configured, *(option for option in options if option.startswith("http")))
+
+
 INDEX_PROBE_TIMEOUT_S = 10.0
 """How long index_fault waits for an index that may not answer at all."""
 
@@ -167,14 +178,7 @@ def index_fault(stack: Stack, options: tuple[str, ...], environ: Mapping[str, st
     is asked once for each pinned project's page; the first failure names the URL and what went wrong."""
     from dlenv.index.simple import IndexAccessError, ProjectNotFoundError, SimpleClient
 
-    urls = [option for option in options if option.startswith("http")]
-    try:
-        from dlenv.index import find_index_config
-
-        urls = [*find_index_config(environ).all_urls, *urls]
-    except InputError:
-        pass
-    for url in dict.fromkeys(u for u in urls if u.startswith(("http://", "https://"))):
+    for url in dict.fromkeys(u for u in _index_urls(options, environ) if u.startswith(("http://", "https://"))):
         for pin in stack.pins:
             try:
                 client = SimpleClient(url, retries=0, timeout=INDEX_PROBE_TIMEOUT_S, total_time=INDEX_PROBE_TIMEOUT_S)
@@ -265,14 +269,7 @@ def lock_stack(
     report = resolve_closure(stack, lines, roots, options, environ, run_pip)
     rewrite = index_rewrite or (lambda url: url)
     indexes = tuple((pin.package, rewrite(pin.index_url)) for pin in stack.pins if pin.index_url)
-    index_urls = tuple(option for option in options if option.startswith("http"))
-    try:
-        from dlenv.index import find_index_config
-
-        index_urls = (*find_index_config(environ).all_urls, *index_urls)
-    except (ImportError, InputError):
-        pass
-    return Lock(stack, parse_report(report, index_urls), options, indexes)
+    return Lock(stack, parse_report(report, _index_urls(options, environ)), options, indexes)
 
 
 def _canonical(item: Mapping[str, Any]) -> str:

@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 
 @dataclass(frozen=True)
 class Wheel:
@@ -159,13 +161,10 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 
 
 @contextmanager
-def serve(root: Path) -> Iterator[str]:
-    """Serve `root` on 127.0.0.1; yields the base URL."""
-
-    def handler(*args: object, **kwargs: object) -> _Quiet:
-        return _Quiet(*args, directory=str(root), **kwargs)  # type: ignore[arg-type]
-
+def serve_handler(handler: Callable[..., http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
+    """An HTTP server on 127.0.0.1 with `handler`, for the duration of the block; yields the base URL."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -174,6 +173,27 @@ def serve(root: Path) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@contextmanager
+def serve(root: Path) -> Iterator[str]:
+    """Serve `root` on 127.0.0.1; yields the base URL."""
+
+    def handler(*args: object, **kwargs: object) -> _Quiet:
+        return _Quiet(*args, directory=str(root), **kwargs)  # type: ignore[arg-type]
+
+    with serve_handler(handler) as url:
+        yield url
+
+
+def use_index(monkeypatch: pytest.MonkeyPatch, url: str, root: Path) -> dict[str, str]:
+    """Point pip (and dlenv's own index client) at the local index only, for one test; returns that environment."""
+    for key in [key for key in os.environ if key.startswith("PIP_")]:
+        monkeypatch.delenv(key)
+    env = pip_env(url, root)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env
 
 
 def pip_env(base_url: str, home: Path) -> dict[str, str]:

@@ -4,7 +4,6 @@ dlenv-check.lock), pinned by hash and installable by real pip from a local index
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
 import sys
 import zipfile
@@ -15,7 +14,7 @@ import pytest
 
 from dlenv.provision.selfwheel import sha256_of, wheel_name, write_wheel
 from tests.unit.provision.cli import run_cli
-from tests.unit.provision.localindex import build_indexes, pip_env, serve
+from tests.unit.provision.localindex import build_indexes, serve, use_index
 
 H100 = ["--driver", "580.65.06", "--gpu", "H100", "--python", "3.11", "--os", "linux", "--arch", "x86_64"]
 
@@ -31,12 +30,7 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]
 @pytest.fixture
 def local_pip(index: tuple[str, Path], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     url, root = index
-    for key in [key for key in os.environ if key.startswith("PIP_")]:
-        monkeypatch.delenv(key)
-    env = pip_env(url, root)
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    return env
+    return use_index(monkeypatch, url, root)
 
 
 def test_one_command_writes_the_whole_context_pinned_by_hash(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,7 +14,7 @@ from dlenv.errors import ProblemsError
 from dlenv.provision.lock import check_lock, locked_pins, parse_report, render_check
 from tests.unit.compat.engine import mini_matrix
 from tests.unit.provision.cli import run_cli
-from tests.unit.provision.localindex import build_indexes, pip_env, serve
+from tests.unit.provision.localindex import build_indexes, serve, use_index
 from tests.unit.provision.targets import TARGETS, Target
 
 GOLDEN = Path(__file__).parents[2] / "golden"
@@ -30,15 +29,6 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]
     build_indexes(root)
     with serve(root) as url:
         yield url, root
-
-
-def use_index(monkeypatch: pytest.MonkeyPatch, url: str, root: Path) -> dict[str, str]:
-    for key in [key for key in os.environ if key.startswith("PIP_")]:
-        monkeypatch.delenv(key)
-    env = pip_env(url, root)
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    return env
 
 
 def test_pip_installs_the_lock_with_require_hashes(

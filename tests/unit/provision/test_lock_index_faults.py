@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import http.server
 import os
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +14,7 @@ import pytest
 
 from dlenv.provision import lock
 from tests.unit.provision.cli import run_cli
+from tests.unit.provision.localindex import serve_handler
 
 H100 = ["--driver", "580.65.06", "--gpu", "H100", "--python", "3.11"]
 
@@ -35,15 +35,8 @@ def failing_index(status: int | None) -> Iterator[str]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/simple"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_handler(Handler) as url:
+        yield f"{url}/simple"
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,6 @@ import http.server
 import importlib.util
 import json
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -15,6 +14,8 @@ from typing import ClassVar
 
 import pytest
 import yaml
+
+from tests.unit.provision.localindex import serve_handler
 
 ROOT = Path(__file__).parents[3]
 
@@ -74,15 +75,8 @@ class _Registry(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def registry() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Registry)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serve_handler(_Registry) as url:
+        yield url
 
 
 @pytest.fixture
