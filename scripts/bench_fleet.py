@@ -39,7 +39,7 @@ GPUS_PER_NODE = 8
 
 
 def pool_hosts(pools: int) -> list[dict[str, Any]]:
-    from dlenv.cli.host_options import MatrixSource
+    from dlenv.cli.options import MatrixSource
     from dlenv.host.describe import HostSpec, apply_flags, flag_host
     from dlenv.host.serialize import host_to_dict
 

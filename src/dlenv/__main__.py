@@ -37,21 +37,25 @@ def _click_class(name: str) -> type[Exception]:
 def main() -> None:
     from dlenv.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, DlenvError
 
-    usage_error, click_exception = _click_class("UsageError"), _click_class("ClickException")
     try:
-        from dlenv.cli import make_app
+        from dlenv.cli.fast import run
 
-        result = make_app(sys.argv[1:])(prog_name="dlenv", standalone_mode=False)
+        result = run(sys.argv[1:])
+        if result is None:  # not a line the typer-free parser is sure of: typer parses it
+            from dlenv.cli.typer_app import make_app
+
+            result = make_app(sys.argv[1:])(prog_name="dlenv", standalone_mode=False)
     except DlenvError as error:
         sys.stderr.write(f"dlenv: error: {_one_line(str(error))}\n")
         sys.exit(error.exit_code)
-    except usage_error as error:
+    # An except clause evaluates its class only when an exception reaches it, so typer is not loaded for these.
+    except _click_class("UsageError") as error:
         if type(error).__name__ == "NoArgsIsHelpError":  # `dlenv` alone: the help, as before
             error.show()  # type: ignore[attr-defined]
         else:
             sys.stderr.write(f"dlenv: error: {_one_line(_usage_message(error))}\n")
         sys.exit(EXIT_BAD_INPUT)
-    except click_exception as error:  # click's own errors outside usage (a file click could not open)
+    except _click_class("ClickException") as error:  # click's own errors outside usage (a file click could not open)
         sys.stderr.write(f"dlenv: error: {_one_line(error.format_message())}\n")  # type: ignore[attr-defined]
         sys.exit(EXIT_BAD_INPUT)
     except KeyboardInterrupt:

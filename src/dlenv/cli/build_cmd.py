@@ -6,33 +6,22 @@ from __future__ import annotations
 import re
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from dlenv.cli.host_options import (
-    ArchOption,
-    DriverOption,
-    ForwardCompatOption,
-    GpuOption,
-    HostFileOption,
-    MatrixDirOption,
-    MatrixSource,
-    OsOption,
-    PythonOption,
-    host_from_options,
-)
+from dlenv.cli.options import FORWARD_COMPAT, HOST, MATRIX, OUTPUT, MatrixSource, OutputTarget, host_facts, takes
 from dlenv.cli.provision_options import (
-    ForceOption,
-    OutputOption,
     Progress,
     QuietOption,
     RequirementsArgument,
     VerboseOption,
-    check_output_path,
     regenerate_command,
 )
 from dlenv.errors import EXIT_PROBLEMS, InputError
+
+if TYPE_CHECKING:
+    from dlenv.host.describe import HostSpec
 
 
 class BuildFormat(str, Enum):
@@ -79,10 +68,11 @@ def build_argv(engine: str, name: str, recipe: Path, tag: str) -> list[str]:
     return [engine, verb, "-t", tag, "-f", str(recipe), str(recipe.parent)]
 
 
-def build(
+@takes(OUTPUT, MATRIX, HOST, FORWARD_COMPAT)
+def build(  # keyword-only: the option groups (dlenv.cli.options) have no defaults
+    *,
     requirements: RequirementsArgument = None,
-    output: OutputOption = None,
-    force: ForceOption = False,
+    output: OutputTarget,
     output_format: Annotated[
         BuildFormat, typer.Option("--format", "-f", help="docker (Dockerfile) or apptainer (definition file).")
     ] = BuildFormat.docker,
@@ -104,14 +94,9 @@ def build(
     tag: Annotated[
         str | None, typer.Option("--tag", "-t", help="Image name for --build (default dlenv-stack:INPUTS-HASH).")
     ] = None,
-    matrix_dir: MatrixDirOption = None,
-    host_file: HostFileOption = None,
-    driver: DriverOption = None,
-    gpu: GpuOption = None,
-    python: PythonOption = None,
-    os_name: OsOption = None,
-    arch: ArchOption = None,
-    allow_forward_compat: ForwardCompatOption = False,
+    matrix_dir: Path | None,
+    host_spec: HostSpec,
+    allow_forward_compat: bool,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -126,18 +111,17 @@ def build(
     """
     import subprocess
 
-    from dlenv.output import write_output
     from dlenv.provision.build_context import check_context_paths, context_names, write_context
     from dlenv.provision.container import generate_container
     from dlenv.provision.lock import generate_lock
     from dlenv.provision.stack import build_stack
 
     progress = Progress(quiet, verbose)
-    to_file = output not in (None, "-")
-    check_output_path(output, force)
+    to_file = output.is_file
+    output.check()
     if tag is not None and not _TAG.match(tag):
         raise InputError(f"{tag!r} is not an image name", where="--tag", fix="e.g. --tag ml/train:2026.12")
-    if lock_file in (output, Path(output or "-").name):
+    if lock_file in (output.path, Path(output.path or "-").name):
         raise InputError("the lock and the recipe are the same file", where="--lock", fix="give --lock another name")
     engine: tuple[str, str] | None = None
     if run_build:
@@ -145,18 +129,17 @@ def build(
             raise InputError("--build needs the build context on disk", where="-o", fix="pass -o DIR/Dockerfile")
         engine = find_engine(APPTAINER_ENGINES if output_format is BuildFormat.apptainer else DOCKER_ENGINES)
     if to_file:
-        check_context_paths(Path(output or ".").parent, context_names(lock_file), force)
+        check_context_paths(Path(output.path or ".").parent, context_names(lock_file), output.force)
     matrix = MatrixSource(matrix_dir)
-    host = host_from_options(host_file, driver, gpu, python, os_name, arch, matrix)
+    host = host_facts(host_spec, matrix)
     stack = build_stack(host, matrix(), requirements or [], allow_forward_compat=allow_forward_compat)
     extra = ["--format", output_format.value] if output_format is not BuildFormat.docker else []
     extra += ["--lock", lock_file] if lock_file != "requirements.lock" else []
     extra += ["--source", source] if source else []
     extra += ["--devel"] if devel else []
     overrides = [(o.name, o.value) for o in host.overrides]
-    common = (host_file, driver, gpu, python, os_name, arch)
     command = regenerate_command(
-        "build", list(stack.requirements), *common, extra, output, matrix_dir,
+        "build", list(stack.requirements), host_spec, extra, output, matrix_dir,
         allow_forward_compat=allow_forward_compat, overrides=overrides,
     )  # fmt: skip
     text = generate_container(
@@ -164,16 +147,16 @@ def build(
         devel=devel, allow_forward_compat=allow_forward_compat,
     )  # fmt: skip
     if not to_file:
-        write_output(text, output, force=force)
+        output.write(text)
         typer.echo(
             f"dlenv: the build context also needs {', '.join(context_names(lock_file))}; "
             "`dlenv build ... -o DIR/Dockerfile` writes them all",
             err=True,
         )
         return
-    recipe = Path(output or "Dockerfile")
+    recipe = Path(output.path or "Dockerfile")
     lock_command = regenerate_command(
-        "lock", list(stack.requirements), *common, [], str(recipe.parent / lock_file), matrix_dir,
+        "lock", list(stack.requirements), host_spec, [], OutputTarget(str(recipe.parent / lock_file)), matrix_dir,
         allow_forward_compat=allow_forward_compat, overrides=overrides,
     )  # fmt: skip
     written = write_context(

@@ -4,24 +4,17 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from dlenv.cli.host_options import (
-    ArchOption,
-    DriverOption,
-    ForwardCompatOption,
-    GpuOption,
-    HostFileOption,
-    MatrixDirOption,
-    MatrixSource,
-    OsOption,
-    PythonOption,
-    StrictOption,
-    host_from_options,
-)
-from dlenv.errors import EXIT_OK, EXIT_PROBLEMS, InputError
+from dlenv.cli.options import FORWARD_COMPAT, HOST, MATRIX, OUTPUT, STRICT, MatrixSource, host_facts, takes
+from dlenv.errors import EXIT_OK, InputError
+
+if TYPE_CHECKING:
+    from dlenv.cli.options import OutputTarget
+    from dlenv.compat.outcome import CheckOutcome
+    from dlenv.host.describe import HostSpec
 
 INPUTS = "Requirements"
 
@@ -33,7 +26,9 @@ class CheckFormat(str, Enum):
     junit = "junit"
 
 
-def check(
+@takes(OUTPUT, STRICT, FORWARD_COMPAT, MATRIX, HOST)
+def check(  # keyword-only: the option groups (dlenv.cli.options) have no defaults
+    *,
     requirements: Annotated[
         list[str] | None, typer.Argument(help="Requirements, e.g. torch==2.4.1+cu121 'jax>=0.4'.")
     ] = None,
@@ -110,20 +105,12 @@ def check(
         typer.Option("--verbose", "-v", help="Name the packages not in the matrix, the lines skipped and why."),
     ] = False,
     output_format: Annotated[CheckFormat, typer.Option("--format", "-f", help="Output format.")] = CheckFormat.text,
-    output: Annotated[
-        str | None, typer.Option("--output", "-o", help="Write the report to FILE ('-': stdout).")
-    ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
-    strict: StrictOption = False,
-    allow_forward_compat: ForwardCompatOption = False,
-    matrix_dir: MatrixDirOption = None,
-    host_file: HostFileOption = None,
-    driver: DriverOption = None,
-    gpu: GpuOption = None,
-    python: PythonOption = None,
-    os_name: OsOption = None,
-    arch: ArchOption = None,
-) -> None:
+    output: OutputTarget,
+    strict: bool,
+    allow_forward_compat: bool,
+    matrix_dir: Path | None,
+    host_spec: HostSpec,
+) -> int:
     """Check requirements against a host: compatible or not, why, and what to pin instead.
 
     Exit codes: 0 compatible (warnings allowed unless --strict), 1 incompatible, 2 bad input.
@@ -131,10 +118,11 @@ def check(
     from dlenv.compat import requirements as sources
     from dlenv.compat.check import check as run_check
     from dlenv.compat.images import evaluate_image, from_dockerfile, from_image_env, segment_brands
+    from dlenv.compat.outcome import CheckOutcome
     from dlenv.compat.sources.reading import mark_unresolved, read_for_target
 
     matrix = MatrixSource(matrix_dir)
-    host = host_from_options(host_file, driver, gpu, python, os_name, arch, matrix)
+    host = host_facts(host_spec, matrix)
     source = sources.Source(tuple(sources.from_arguments(requirements or [])))
     for path in requirement_files or []:
         source = source.merged(sources.read_requirements_file(path))
@@ -161,39 +149,29 @@ def check(
         )
     if installed and not source.requirements and not image_requirements and output_format is CheckFormat.text:
         typer.echo("dlenv: no frameworks are installed in this environment; nothing to check", err=True)
-        raise typer.Exit(EXIT_OK)
+        return EXIT_OK
     reading = read_for_target(source.inputs(), (), source.skipped, host, matrix(), resolve=resolve)
     report = mark_unresolved(
         run_check(host, matrix(), reading.inputs, allow_forward_compat=allow_forward_compat), reading
     )
     brands = segment_brands(host, matrix()) if image_requirements else ()
     images = [evaluate_image(requirement, host, brands) for requirement in image_requirements]
-    _emit(report, images, reading, verbose, output_format, output, force)
-    images_fail = any(
-        not image.compatible or (strict and any(f.severity.value == "warning" for f in image.findings))
-        for image in images
-    )
-    raise typer.Exit(EXIT_PROBLEMS if images_fail else report.exit_code(strict=strict))
+    outcome = CheckOutcome(report, tuple(images), reading)
+    _emit(outcome, verbose, output_format, output)
+    return outcome.exit_code(strict=strict)
 
 
-def _emit(report, images, reading, verbose: bool, output_format: CheckFormat, output: str | None, force: bool) -> None:  # type: ignore[no-untyped-def]
-    from dlenv.output import write_output
+def _emit(outcome: CheckOutcome, verbose: bool, output_format: CheckFormat, output: OutputTarget) -> None:
     from dlenv.render import check_report
 
     if output_format is CheckFormat.text:
-        import io
+        from dlenv.render.console import render_to
 
-        from dlenv.render.console import make_console
-
-        buffer = io.StringIO() if output not in (None, "-") else None
-        console = make_console(buffer)
-        check_report.render_check_text(console, report, images, reading=reading, verbose=verbose)
-        if buffer is not None:
-            write_output(buffer.getvalue(), output, force=force)
+        render_to(output, lambda console: check_report.render_check_text(console, outcome, verbose=verbose))
         return
     renderers = {
         CheckFormat.json: check_report.check_to_json,
         CheckFormat.github: check_report.check_to_github,
         CheckFormat.junit: check_report.check_to_junit,
     }
-    write_output(renderers[output_format](report, images, reading=reading), output, force=force)
+    output.write(renderers[output_format](outcome))

@@ -1,59 +1,39 @@
-"""`dlenv doctor`: the host, what is installed, and every problem with its fix."""
+"""`dlenv doctor`: the host, what is installed, and every problem with its fix.
+
+Every option is declared in dlenv.cli.options, so this module loads without typer (dlenv.cli.fast runs it).
+"""
 
 from __future__ import annotations
 
-from enum import Enum
-from typing import Annotated
+from typing import TYPE_CHECKING
 
-import typer
+from dlenv.cli.options import HOST, MATRIX, OUTPUT, MatrixSource, format_option, host_facts, takes
 
-from dlenv.cli.host_options import (
-    ArchOption,
-    DriverOption,
-    GpuOption,
-    HostFileOption,
-    MatrixDirOption,
-    MatrixSource,
-    OsOption,
-    PythonOption,
-    host_from_options,
-)
-from dlenv.errors import EXIT_OK, EXIT_PROBLEMS
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from dlenv.cli.options import OutputTarget
+    from dlenv.host.describe import HostSpec
 
 
-class DoctorFormat(str, Enum):
-    text = "text"
-    json = "json"
-
-
-def doctor(
-    output_format: Annotated[DoctorFormat, typer.Option("--format", "-f", help="Output format.")] = DoctorFormat.text,
-    host_file: HostFileOption = None,
-    driver: DriverOption = None,
-    gpu: GpuOption = None,
-    python: PythonOption = None,
-    os_name: OsOption = None,
-    arch: ArchOption = None,
-    matrix_dir: MatrixDirOption = None,
-) -> None:
+@takes(format_option("text", "json"), OUTPUT, HOST, MATRIX)
+def doctor(output_format: str, output: OutputTarget, host_spec: HostSpec, matrix_dir: Path | None) -> int:
     """Probe this host (or read a described one), report it, and explain every problem with its fix.
 
     Exit codes: 0 no error finding (warnings allowed), 1 at least one error finding, 2 bad input.
     """
-    from dlenv.doctor.diagnose import has_errors
     from dlenv.doctor.verdicts import doctor_report
 
+    output.check()
     matrix = MatrixSource(matrix_dir)
-    host = host_from_options(host_file, driver, gpu, python, os_name, arch, matrix)
-    report = doctor_report(host, matrix)
-    if output_format is DoctorFormat.json:
-        from dlenv.output import write_output
+    report = doctor_report(host_facts(host_spec, matrix), matrix)
+    if output_format == "json":
         from dlenv.render.host_json import doctor_to_json
 
-        write_output(doctor_to_json(report), None)
+        output.write(doctor_to_json(report))
     else:
-        from dlenv.render.console import make_console
+        from dlenv.render.console import render_to
         from dlenv.render.host_text import render_doctor_text
 
-        render_doctor_text(make_console(), report)
-    raise typer.Exit(EXIT_PROBLEMS if has_errors(report.findings) else EXIT_OK)
+        render_to(output, lambda console: render_doctor_text(console, report))
+    return report.exit_code()

@@ -12,8 +12,8 @@ from typing import Annotated
 
 import typer
 
-from dlenv.cli import APP_SETTINGS
-from dlenv.cli.host_options import ForwardCompatOption, MatrixDirOption, MatrixSource, StrictOption
+from dlenv.cli.options import FORWARD_COMPAT, MATRIX, OUTPUT, STRICT, MatrixSource, OutputTarget, takes
+from dlenv.cli.typer_app import APP_SETTINGS, typer_command
 from dlenv.errors import InputError
 
 app = typer.Typer(
@@ -26,8 +26,6 @@ ReportsOption = Annotated[
         "--reports", help="A JSON Lines file of node reports (`dlenv fleet collect`); repeatable.", dir_okay=False
     ),
 ]
-OutputOption = Annotated[str | None, typer.Option("--output", "-o", help="Write to FILE ('-': stdout).")]
-ForceOption = Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")]
 TimeoutOption = Annotated[float, typer.Option("--timeout", help="Seconds to wait for the nodes.", min=1)]
 ProbeCommandOption = Annotated[
     str | None,
@@ -77,7 +75,10 @@ def node_report(
 
 
 @app.command()
-def collect(
+@typer_command
+@takes(OUTPUT)
+def collect(  # keyword-only: the option groups (dlenv.cli.options) have no defaults
+    *,
     slurm: Annotated[bool, typer.Option("--slurm", help="Probe every node through srun.")] = False,
     partition: Annotated[str | None, typer.Option("--partition", help="Slurm partition.")] = None,
     nodes: Annotated[str | None, typer.Option("--nodes", help="Slurm node list, e.g. gpu[01-16].")] = None,
@@ -95,8 +96,7 @@ def collect(
     ] = None,
     probe_command: ProbeCommandOption = None,
     timeout: TimeoutOption = 120.0,
-    output: OutputOption = None,
-    force: ForceOption = False,
+    output: OutputTarget,
 ) -> None:
     """Collect one report per node into a JSON Lines file. Nodes that are down or fail are reported, not dropped.
 
@@ -104,7 +104,6 @@ def collect(
     """
     from dlenv.fleet import collect as collectors
     from dlenv.fleet.reports import NodeReport, report_line
-    from dlenv.output import write_output
 
     chosen = [bool(slurm), bool(dask or dask_scheduler_file), bool(kubernetes), bool(from_files)]
     if sum(chosen) != 1:
@@ -124,21 +123,20 @@ def collect(
     elif kubernetes:
         reports = collectors.collect_kubernetes(kubectl, context, selector, timeout)
     else:
-        _collect_files(from_files or [], output, force)
+        _collect_files(from_files or [], output)
         return
-    write_output("".join(report_line(r) for r in reports), output, force=force)
+    output.write("".join(report_line(r) for r in reports))
     missing = [r for r in reports if r.host is None]
     for report in missing:
         typer.echo(f"dlenv: {report.node}: {report.error}", err=True)
     raise typer.Exit(1 if missing else 0)
 
 
-def _collect_files(paths: list[Path], output: str | None, force: bool) -> None:
+def _collect_files(paths: list[Path], output: OutputTarget) -> None:
     """Reports gathered another way, checked (every line, no node twice) and joined as they are; a `dlenv probe`
     file becomes one report line named after the file."""
     from dlenv.fleet.reports import FleetReader, NodeReport, is_probe_file, report_line
     from dlenv.host.serialize import read_host_file
-    from dlenv.output import write_output
 
     reader = FleetReader()
     parts = []
@@ -149,7 +147,7 @@ def _collect_files(paths: list[Path], output: str | None, force: bool) -> None:
             parts.append(report_line(NodeReport(path.stem, "file", read_host_file(path))))
         else:
             parts += [line.rstrip("\n") + "\n" for line in text.splitlines() if line.strip()]
-    write_output("".join(parts), output, force=force)
+    output.write("".join(parts))
     failed = reader.fleet().failed
     for node in failed:
         typer.echo(f"dlenv: {node.node}: {node.error}", err=True)
@@ -163,14 +161,12 @@ def _answer(
     matrix_dir: Path | None,
     allow_forward_compat: bool,
     output_format: AnswerFormat,
-    output: str | None,
-    force: bool,
+    output: OutputTarget,
     strict: bool,
 ) -> None:
     from dlenv.compat.requirements import from_arguments
     from dlenv.fleet.answer import fleet_check, fleet_resolve
     from dlenv.fleet.reports import read_fleet
-    from dlenv.output import write_output
 
     if not reports:
         raise InputError("no reports", where="--reports", fix="pass --reports FILE written by `dlenv fleet collect`")
@@ -182,61 +178,60 @@ def _answer(
     if output_format is AnswerFormat.json:
         from dlenv.render.fleet_report import fleet_to_json
 
-        write_output(fleet_to_json(answer), output, force=force)
+        output.write(fleet_to_json(answer))
     elif output_format is AnswerFormat.html:
         from dlenv.render.fleet_html import render_fleet_html
 
-        if output in (None, "-") and sys.stdout.isatty():
+        if not output.is_file and sys.stdout.isatty():
             raise InputError("an HTML report to a terminal", where="--format html", fix="add -o report.html")
-        write_output(render_fleet_html(answer), output, force=force)
+        output.write(render_fleet_html(answer))
     else:
-        import io
-
-        from dlenv.render.console import make_console
+        from dlenv.render.console import render_to
         from dlenv.render.fleet_report import render_fleet_text
 
-        buffer = io.StringIO() if output not in (None, "-") else None
-        render_fleet_text(make_console(buffer), answer)
-        if buffer is not None:
-            write_output(buffer.getvalue(), output, force=force)
+        render_to(output, lambda console: render_fleet_text(console, answer))
     raise typer.Exit(answer.exit_code(strict=strict))
 
 
 @app.command("check")
+@typer_command
+@takes(OUTPUT, STRICT, FORWARD_COMPAT, MATRIX)
 def check_fleet(
+    *,
     requirements: Annotated[list[str], typer.Argument(help="Requirements, e.g. torch==2.5.1 'jax>=0.4'.")],
     reports: ReportsOption,
     output_format: Annotated[AnswerFormat, typer.Option("--format", "-f", help="Output format.")] = AnswerFormat.text,
-    output: OutputOption = None,
-    force: ForceOption = False,
-    strict: StrictOption = False,
-    allow_forward_compat: ForwardCompatOption = False,
-    matrix_dir: MatrixDirOption = None,
+    output: OutputTarget,
+    strict: bool,
+    allow_forward_compat: bool,
+    matrix_dir: Path | None,
 ) -> None:
     """Do the requirements run on every node? A verdict per pool, what blocks, driver drift.
 
     Exit codes: 0 every reported node runs them (warnings, unreported nodes included, fail only with --strict),
     1 some node does not, 2 bad input.
     """
-    _answer("check", requirements, reports, matrix_dir, allow_forward_compat, output_format, output, force, strict)
+    _answer("check", requirements, reports, matrix_dir, allow_forward_compat, output_format, output, strict)
 
 
 @app.command("resolve")
+@typer_command
+@takes(OUTPUT, STRICT, FORWARD_COMPAT, MATRIX)
 def resolve_fleet(
+    *,
     frameworks: Annotated[list[str], typer.Argument(help="Packages with optional constraints: torch 'jax<0.5'.")],
     reports: ReportsOption,
     output_format: Annotated[AnswerFormat, typer.Option("--format", "-f", help="Output format.")] = AnswerFormat.text,
-    output: OutputOption = None,
-    force: ForceOption = False,
-    strict: StrictOption = False,
-    allow_forward_compat: ForwardCompatOption = False,
-    matrix_dir: MatrixDirOption = None,
+    output: OutputTarget,
+    strict: bool,
+    allow_forward_compat: bool,
+    matrix_dir: Path | None,
 ) -> None:
     """The newest releases that run on every node, and the nodes that hold back newer ones (and what unblocks them).
 
     Exit codes: 0 a stack runs on every reported node, 1 none does, 2 bad input; --strict also fails on warnings.
     """
-    _answer("resolve", frameworks, reports, matrix_dir, allow_forward_compat, output_format, output, force, strict)
+    _answer("resolve", frameworks, reports, matrix_dir, allow_forward_compat, output_format, output, strict)
 
 
 class ManifestKind(str, Enum):
@@ -245,7 +240,10 @@ class ManifestKind(str, Enum):
 
 
 @app.command()
+@typer_command
+@takes(OUTPUT)
 def manifest(
+    *,
     kubernetes: Annotated[bool, typer.Option("--kubernetes", help="A Kubernetes Job or DaemonSet.")] = False,
     slurm: Annotated[bool, typer.Option("--slurm", help="An sbatch script.")] = False,
     kind: Annotated[ManifestKind, typer.Option("--kind", help="Kubernetes: job or daemonset.")] = (
@@ -259,12 +257,10 @@ def manifest(
         "dlenv-fleet.jsonl"
     ),
     time_limit: Annotated[str, typer.Option("--time", help="Slurm time limit.")] = "00:10:00",
-    output: OutputOption = None,
-    force: ForceOption = False,
+    output: OutputTarget,
 ) -> None:
     """Write a manifest that runs the probe on every GPU node and prints one JSON line per node."""
     from dlenv.fleet import manifests
-    from dlenv.output import write_output
 
     if kubernetes == slurm:
         raise InputError("choose one", where="arguments", fix="pass --kubernetes or --slurm")
@@ -276,4 +272,4 @@ def manifest(
         if nodes is None:
             raise InputError("no node count", where="--nodes", fix="give --nodes N")
         text = manifests.slurm_script(nodes, partition, reports_name, time_limit)
-    write_output(text, output, force=force)
+    output.write(text)

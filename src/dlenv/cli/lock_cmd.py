@@ -4,33 +4,23 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from dlenv.cli.host_options import (
-    ArchOption,
-    DriverOption,
-    ForwardCompatOption,
-    GpuOption,
-    HostFileOption,
-    MatrixDirOption,
-    MatrixSource,
-    OsOption,
-    PythonOption,
-    host_from_options,
-)
+from dlenv.cli.options import FORWARD_COMPAT, HOST, MATRIX, OUTPUT, MatrixSource, host_facts, takes
 from dlenv.cli.provision_options import (
-    ForceOption,
-    OutputOption,
     Progress,
     QuietOption,
     RequirementsArgument,
     VerboseOption,
-    check_output_path,
     regenerate_command,
 )
 from dlenv.errors import EXIT_OK, EXIT_PROBLEMS, InputError
+
+if TYPE_CHECKING:
+    from dlenv.cli.options import OutputTarget
+    from dlenv.host.describe import HostSpec
 
 
 class LockFormat(str, Enum):
@@ -38,10 +28,11 @@ class LockFormat(str, Enum):
     pylock = "pylock"
 
 
-def lock(
+@takes(OUTPUT, MATRIX, HOST, FORWARD_COMPAT)
+def lock(  # keyword-only: the option groups (dlenv.cli.options) have no defaults
+    *,
     requirements: RequirementsArgument = None,
-    output: OutputOption = None,
-    force: ForceOption = False,
+    output: OutputTarget,
     output_format: Annotated[
         LockFormat, typer.Option("--format", "-f", help="requirements (pip -r) or pylock (PEP 751 pylock.toml).")
     ] = LockFormat.requirements,
@@ -51,14 +42,9 @@ def lock(
             "--check", dir_okay=False, help="Exit 1 when this lock is stale or its pins no longer fit the host."
         ),
     ] = None,
-    matrix_dir: MatrixDirOption = None,
-    host_file: HostFileOption = None,
-    driver: DriverOption = None,
-    gpu: GpuOption = None,
-    python: PythonOption = None,
-    os_name: OsOption = None,
-    arch: ArchOption = None,
-    allow_forward_compat: ForwardCompatOption = False,
+    matrix_dir: Path | None,
+    host_spec: HostSpec,
+    allow_forward_compat: bool,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -68,13 +54,13 @@ def lock(
     lock is current and fits), 1 no stack works / the lock is stale or does not fit, 2 bad input.
     """
     matrix = MatrixSource(matrix_dir)
-    host = host_from_options(host_file, driver, gpu, python, os_name, arch, matrix)
+    host = host_facts(host_spec, matrix)
     if check_file is not None:
         from dlenv.provision.lock import check_lock, render_check
 
         if requirements:
             raise InputError("--check reads the requirements from the lock", where="arguments", fix="drop them")
-        if output is not None:
+        if output.path is not None:
             raise InputError("--check writes no file; it prints its verdict", where="-o", fix="drop -o")
         try:
             text = check_file.read_text(encoding="utf-8")
@@ -86,19 +72,18 @@ def lock(
         typer.echo(render_check(result), nl=False)
         raise typer.Exit(EXIT_OK if result.ok else EXIT_PROBLEMS)
 
-    from dlenv.output import write_output
     from dlenv.provision.lock import generate_lock
     from dlenv.provision.stack import build_stack
 
-    check_output_path(output, force)
+    output.check()
     stack = build_stack(host, matrix(), requirements or [], allow_forward_compat=allow_forward_compat)
     extra = ["--format", output_format.value] if output_format is not LockFormat.requirements else []
     command = regenerate_command(
-        "lock", list(stack.requirements), host_file, driver, gpu, python, os_name, arch, extra, output, matrix_dir,
+        "lock", list(stack.requirements), host_spec, extra, output, matrix_dir,
         allow_forward_compat=allow_forward_compat, overrides=[(o.name, o.value) for o in host.overrides],
     )  # fmt: skip
     progress = Progress(quiet, verbose)
     progress(f"resolving the stack's closure for Python {stack.python} on {stack.platform_key} with pip")
     text = generate_lock(stack, output_format.value, command)
     progress("resolved")
-    write_output(text, output, force=force)
+    output.write(text)

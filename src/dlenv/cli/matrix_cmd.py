@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from dlenv.cli import APP_SETTINGS
+from dlenv.cli.typer_app import APP_SETTINGS
 
 if TYPE_CHECKING:
     from dlenv.matrix.validate import ValidationReport

@@ -1,18 +1,17 @@
-"""Options `dlenv lock`, `dlenv env` and `dlenv build` share, and the command line written into each header."""
+"""Options `dlenv lock`, `env` and `build` share besides dlenv.cli.options, and the command written into headers."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-OutputOption = Annotated[
-    str | None,
-    typer.Option("--output", "-o", help="Write to FILE ('-' for stdout); never over a file without --force."),
-]
-ForceOption = Annotated[bool, typer.Option("--force", help="Overwrite the -o file.")]
+if TYPE_CHECKING:
+    from dlenv.cli.options import OutputTarget
+    from dlenv.host.describe import HostSpec
+
 RequirementsArgument = Annotated[
     list[str] | None,
     typer.Argument(help="Frameworks with optional constraints: torch 'tensorflow<2.17' cudf-cu12.", show_default=False),
@@ -49,24 +48,12 @@ class Progress:
         typer.echo(f"dlenv: {message}...{elapsed}", err=True)
 
 
-def check_output_path(output: str | None, force: bool) -> None:
-    """Refuse an -o path that cannot be written before resolving (pip can take minutes); write_output checks again."""
-    from dlenv.output import check_destination
-
-    check_destination(output, force)
-
-
 def regenerate_command(
     name: str,
     requirements: list[str],
-    host_file: Path | None,
-    driver: str | None,
-    gpu: list[str] | None,
-    python: str | None,
-    os_name: str | None,
-    arch: str | None,
+    host_spec: HostSpec,
     extra: list[str],
-    output: str | None,
+    output: OutputTarget,
     matrix_dir: Path | None = None,
     *,
     allow_forward_compat: bool = False,
@@ -81,18 +68,10 @@ def regenerate_command(
     command += ["dlenv", name, *requirements]
     if matrix_dir is not None:  # an overlay changes the pins: regenerating without it gives another file
         command += ["--matrix", str(matrix_dir)]
-    if host_file is not None:
-        command += ["--host", str(host_file)]
-    if driver:
-        command += ["--driver", driver]
-    for item in gpu or []:
-        command += ["--gpu", item]
-    for flag, value in (("--python", python), ("--os", os_name), ("--arch", arch)):
-        if value:
-            command += [flag, value]
+    command += host_spec.to_argv()
     if allow_forward_compat:
         command.append("--allow-forward-compat")
     command += extra
-    if output and output != "-":
-        command += ["-o", output]
+    if output.is_file:
+        command += ["-o", str(output.path)]
     return command

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from dlenv.doctor.diagnose import diagnose, sort_findings
+from dlenv.doctor.diagnose import diagnose, has_errors, sort_findings
 from dlenv.host.model import Finding, Severity
 
 if TYPE_CHECKING:
@@ -27,6 +27,21 @@ class DoctorReport:
     findings: list[Finding]
     verdicts: tuple[RequirementResult, ...]
     companions: tuple[CompanionVerdict, ...] = ()
+
+    @property
+    def compatible(self) -> bool:
+        """No error finding: what runs here runs (warnings allowed)."""
+        return not has_errors(self.findings)
+
+    @property
+    def has_warnings(self) -> bool:
+        return any(finding.severity is Severity.WARNING for finding in self.findings)
+
+    def exit_code(self, strict: bool = False) -> int:
+        """0 no error finding (with `strict`: no warning either), 1 otherwise (the documented exit codes)."""
+        from dlenv.errors import EXIT_OK, EXIT_PROBLEMS
+
+        return EXIT_OK if self.compatible and not (strict and self.has_warnings) else EXIT_PROBLEMS
 
 
 def _with_repair(result: RequirementResult, platform_key: str) -> list[Finding]:

@@ -51,6 +51,16 @@ class HostSpec:
     def describes_host(self) -> bool:
         return any((self.driver, self.gpus, self.python, self.system, self.arch))
 
+    def to_argv(self) -> list[str]:
+        """The flags that name this host again (the order is fixed, so a regenerate line is stable)."""
+        argv = ["--host", str(self.host_file)] if self.host_file is not None else []
+        argv += ["--driver", self.driver] if self.driver else []
+        for gpu in self.gpus:
+            argv += ["--gpu", gpu]
+        for flag, value in (("--python", self.python), ("--os", self.system), ("--arch", self.arch)):
+            argv += [flag, value] if value else []
+        return argv
+
 
 def _gpu_from_flag(text: str, index: int, knowledge: GpuKnowledge) -> Gpu:
     value = text.strip()

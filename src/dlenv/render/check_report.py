@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from dlenv.compat.check import CheckReport, RequirementResult
     from dlenv.compat.evaluate import Evaluation
     from dlenv.compat.images import ImageResult
+    from dlenv.compat.outcome import CheckOutcome
     from dlenv.compat.sources.reading import Reading
 
 CHECK_SCHEMA_VERSION = 2
@@ -99,13 +100,14 @@ def _reading(reading: Reading | None) -> dict[str, Any]:
     }
 
 
-def check_to_json(report: CheckReport, images: list[ImageResult], reading: Reading | None = None) -> str:
+def check_to_json(outcome: CheckOutcome) -> str:
+    report, images, reading = outcome.report, outcome.images, outcome.reading
     platform_key = _platform_key(report)
     document = {
         "schema_version": CHECK_SCHEMA_VERSION,
         "dlenv_version": __version__,
         "matrix_version": report.matrix_version,
-        "compatible": report.compatible and all(image.compatible for image in images),
+        "compatible": outcome.compatible,
         "host": {
             "origin": report.host.origin,
             "platform": platform_key,
@@ -126,7 +128,7 @@ def check_to_json(report: CheckReport, images: list[ImageResult], reading: Readi
     return json.dumps(document, indent=2) + "\n"
 
 
-def _all_findings(report: CheckReport, images: list[ImageResult]) -> list[tuple[str, Finding]]:
+def _all_findings(report: CheckReport, images: tuple[ImageResult, ...]) -> list[tuple[str, Finding]]:
     found = [(result.requirement.origin, finding) for result in _judged(report) for finding in result.findings]
     found += [("environment", finding) for finding in report.conflicts]
     found += [(image.requirement.source, finding) for image in images for finding in image.findings]
@@ -137,19 +139,20 @@ def _escape(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
-def _summary(report: CheckReport, images: list[ImageResult]) -> str:
-    verdict = "compatible" if report.compatible and all(i.compatible for i in images) else "incompatible"
+def _summary(outcome: CheckOutcome) -> str:
+    report, images = outcome.report, outcome.images
+    verdict = "compatible" if outcome.compatible else "incompatible"
     unknown = len(_unknown(report))
     outside = f"; {unknown} not in the matrix, not checked" if unknown else ""
     return f"dlenv check: {verdict} ({len(_judged(report))} requirement(s) judged, {len(images)} image(s){outside})"
 
 
-def check_to_github(report: CheckReport, images: list[ImageResult], reading: Reading | None = None) -> str:
+def check_to_github(outcome: CheckOutcome) -> str:
     """GitHub Actions workflow commands, within what a step shows: errors first, then warnings (10 of each, file
     and line where the origin names them), then one summary notice that counts what was left out."""
     lines = []
     level = {Severity.ERROR: "error", Severity.WARNING: "warning"}
-    found = _all_findings(report, images)
+    found = _all_findings(outcome.report, outcome.images)
     left_out = 0
     for severity in (Severity.ERROR, Severity.WARNING):
         of_level = [(origin, finding) for origin, finding in found if finding.severity is severity]
@@ -160,14 +163,15 @@ def check_to_github(report: CheckReport, images: list[ImageResult], reading: Rea
             parameters.append(f"title=dlenv {finding.code}")
             text = finding.message + (f" Fix: {finding.fix}" if finding.fix else "")
             lines.append(f"::{level[severity]} {','.join(parameters)}::{_escape(text)}")
-    summary = _summary(report, images)
+    summary = _summary(outcome)
     if left_out:
         summary += f"; {left_out} more problem(s) not shown here: run dlenv check --format json"
     lines.append(f"::notice title=dlenv check::{_escape(summary)}")
     return "\n".join(lines) + "\n"
 
 
-def check_to_junit(report: CheckReport, images: list[ImageResult], reading: Reading | None = None) -> str:
+def check_to_junit(outcome: CheckOutcome) -> str:
+    report, images = outcome.report, outcome.images
     suite = ElementTree.Element("testsuite", name="dlenv check")
     failures = 0
     cases: list[tuple[str, list[Finding]]] = [(r.requirement.text, list(r.findings)) for r in report.results]
@@ -193,12 +197,11 @@ _MARK = {"ok": ("âœ”", "green"), "warning": ("!", "yellow"), "incompatible": ("â
 
 def render_check_text(
     console: Console,
-    report: CheckReport,
-    images: list[ImageResult],
+    outcome: CheckOutcome,
     *,
-    reading: Reading | None = None,
     verbose: bool = False,
 ) -> None:
+    report, images, reading = outcome.report, outcome.images, outcome.reading
     from rich.markup import escape
 
     from dlenv.render.host_text import render_findings
@@ -233,8 +236,7 @@ def render_check_text(
         console.print(f"[{style}]{mark} image {escape(image.requirement.source)}[/]", highlight=False)
         render_findings(console, list(image.findings), indent=4, empty=None)
     _render_reading(console, report, reading, verbose)
-    compatible = report.compatible and all(image.compatible for image in images)
-    console.print("[bold green]compatible[/]" if compatible else "[bold red]incompatible[/]")
+    console.print("[bold green]compatible[/]" if outcome.compatible else "[bold red]incompatible[/]")
 
 
 def _render_reading(console: Console, report: CheckReport, reading: Reading | None, verbose: bool) -> None:

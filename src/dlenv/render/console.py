@@ -7,7 +7,11 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from rich.console import Console
+
+    from dlenv.cli.options import OutputTarget
 
 
 def make_console(stream: TextIO | None = None) -> Console:
@@ -24,3 +28,15 @@ def make_console(stream: TextIO | None = None) -> Console:
         soft_wrap=not is_terminal,
         width=None if is_terminal else 120,
     )
+
+
+def render_to(output: OutputTarget, draw: Callable[[Console], None]) -> None:
+    """Draw on a console for stdout, or for the -o file (plain text: not a terminal) written when done."""
+    if not output.is_file:
+        draw(make_console())
+        return
+    import io
+
+    buffer = io.StringIO()
+    draw(make_console(buffer))
+    output.write(buffer.getvalue())

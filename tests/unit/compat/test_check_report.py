@@ -7,6 +7,7 @@ import io
 import json
 
 from dlenv.compat.check import check
+from dlenv.compat.outcome import CheckOutcome
 from dlenv.compat.requirements import from_arguments
 from dlenv.compat.sources.model import SkippedLine
 from dlenv.compat.sources.reading import Reading
@@ -24,7 +25,7 @@ def _report(texts: list[str]):  # type: ignore[no-untyped-def]
 
 def _text(report, reading=None, verbose=False) -> str:  # type: ignore[no-untyped-def]
     buffer = io.StringIO()
-    render_check_text(make_console(buffer), report, [], reading=reading, verbose=verbose)
+    render_check_text(make_console(buffer), CheckOutcome(report, (), reading), verbose=verbose)
     return buffer.getvalue()
 
 
@@ -34,7 +35,7 @@ def test_packages_not_in_the_matrix_are_one_line_named_only_with_verbose() -> No
     assert "30 package(s) not in the compatibility matrix were not checked (--verbose names them)" in plain
     assert "package-7" not in plain and len(plain.splitlines()) < 12
     assert "package-7" in _text(report, verbose=True)
-    names = [entry["package"] for entry in json.loads(check_to_json(report, []))["not_in_matrix"]]
+    names = [entry["package"] for entry in json.loads(check_to_json(CheckOutcome(report)))["not_in_matrix"]]
     assert names == UNKNOWN
 
 
@@ -43,13 +44,13 @@ def test_verbose_says_which_lines_were_skipped_and_why() -> None:
     report = _report(["numpy"])
     assert "1 line(s) skipped (--verbose says which and why)" in _text(report, reading)
     assert "skipped r.txt:3" in _text(report, reading, verbose=True)
-    assert json.loads(check_to_json(report, [], reading))["skipped"][0]["why"] == "marker is false"
+    assert json.loads(check_to_json(CheckOutcome(report, (), reading)))["skipped"][0]["why"] == "marker is false"
 
 
 def test_github_output_puts_errors_first_and_stays_within_a_step() -> None:
     failing = [f"torch==2.6.0+cu124 ; python_version >= '3.{n}'" for n in range(GITHUB_PER_LEVEL + 5)]
     report = _report([*UNKNOWN, *failing])
-    lines = check_to_github(report, []).splitlines()
+    lines = check_to_github(CheckOutcome(report)).splitlines()
     errors = [line for line in lines if line.startswith("::error")]
     assert len(errors) == GITHUB_PER_LEVEL
     assert lines[: len(errors)] == errors
@@ -59,5 +60,5 @@ def test_github_output_puts_errors_first_and_stays_within_a_step() -> None:
 
 
 def test_json_is_a_document_for_an_empty_input() -> None:
-    document = json.loads(check_to_json(_report([]), []))
+    document = json.loads(check_to_json(CheckOutcome(_report([]))))
     assert (document["results"], document["compatible"], document["not_in_matrix"]) == ([], True, [])

@@ -7,7 +7,7 @@ import dataclasses
 import json
 from typing import TYPE_CHECKING, Any
 
-from dlenv.cli.host_options import MatrixSource
+from dlenv.cli.options import MatrixSource
 from dlenv.fleet.reports import NodeReport, report_line
 from dlenv.host.describe import HostSpec, apply_flags, flag_host
 from dlenv.host.serialize import host_to_json

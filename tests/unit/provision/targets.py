@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dlenv.cli.options import OutputTarget
 from dlenv.cli.provision_options import regenerate_command
 from dlenv.compat.knowledge import MatrixGpuKnowledge
 from dlenv.host.describe import HostSpec, resolve_host
@@ -32,18 +33,8 @@ class Target:
         return build_stack(self.host(), mini_matrix(), list(self.requirements))
 
     def command(self, kind: str, extra: list[str], output: str) -> list[str]:
-        return regenerate_command(
-            kind,
-            list(self.requirements),
-            None,
-            self.driver,
-            list(self.gpus),
-            self.python,
-            "linux",
-            "x86_64",
-            extra,
-            output,
-        )
+        spec = HostSpec(driver=self.driver, gpus=self.gpus, python=self.python, system="linux", arch="x86_64")
+        return regenerate_command(kind, list(self.requirements), spec, extra, OutputTarget(output))
 
 
 TARGETS = (

@@ -8,6 +8,7 @@ import shlex
 
 import pytest
 
+from dlenv.cli.options import OutputTarget
 from dlenv.cli.provision_options import regenerate_command
 from dlenv.compat.knowledge import MatrixGpuKnowledge
 from dlenv.errors import ProblemsError
@@ -129,7 +130,7 @@ def test_conda_override_cuda_is_in_the_header_and_the_regenerate_line(matrix: Ma
     overridden = stack(matrix, "torch", None, "3.11", env={"CONDA_OVERRIDE_CUDA": "12.2"})
     overrides = [(o.name, o.value) for o in overridden.host.overrides]
     command = regenerate_command(
-        "env", ["torch"], None, None, None, "3.11", None, None, [], "environment.yml",
+        "env", ["torch"], HostSpec(python="3.11"), [], OutputTarget("environment.yml"),
         allow_forward_compat=True, overrides=overrides,
     )  # fmt: skip
     header = make_header(overridden, "env", "conda", command)

@@ -1,0 +1,36 @@
+"""What `dlenv check` answers as a whole: the requirements' report, each image's result and how the input was
+read, with the one verdict and exit code renderers and the CLI read (neither computes them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from dlenv.errors import EXIT_OK, EXIT_PROBLEMS
+from dlenv.host.model import Severity
+
+if TYPE_CHECKING:
+    from dlenv.compat.check import CheckReport
+    from dlenv.compat.images import ImageResult
+    from dlenv.compat.sources.reading import Reading
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    report: CheckReport
+    images: tuple[ImageResult, ...] = ()
+    reading: Reading | None = None
+
+    @property
+    def compatible(self) -> bool:
+        return self.report.compatible and all(image.compatible for image in self.images)
+
+    @property
+    def has_warnings(self) -> bool:
+        return self.report.has_warnings or any(
+            finding.severity is Severity.WARNING for image in self.images for finding in image.findings
+        )
+
+    def exit_code(self, *, strict: bool = False) -> int:
+        """0 compatible, 1 incompatible (or, with strict, compatible with a warning): the documented exit codes."""
+        return EXIT_OK if self.compatible and not (strict and self.has_warnings) else EXIT_PROBLEMS
