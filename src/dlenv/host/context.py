@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import platform
-import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +20,8 @@ NvmlLoader = Callable[[], Any]
 
 def run_command(argv: Sequence[str], timeout_s: float) -> str | None:
     """Run a command and return its stdout, or None when it is missing, fails or overruns."""
+    import subprocess  # only when a probe runs a command (nvcc, nvidia-smi): start-up never pays for it
+
     try:
         completed = subprocess.run(
             list(argv),

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from typing import TYPE_CHECKING
-from xml.etree import ElementTree
 
 from dlenv.host.model import Driver, Gpu
 
 if TYPE_CHECKING:
+    from xml.etree import ElementTree
+
     from dlenv.host.context import ProbeContext
 
 
@@ -30,6 +31,8 @@ def _enabled(text: str | None) -> bool | None:
 
 def parse_smi_xml(text: str) -> tuple[Driver | None, tuple[Gpu, ...]]:
     try:
+        from xml.etree import ElementTree  # only when nvidia-smi answered (NVML did not)
+
         root = ElementTree.fromstring(text)
     except ElementTree.ParseError:
         return None, ()

@@ -8,6 +8,7 @@ import contextlib
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +17,7 @@ from dlenv.matrix.model import Matrix
 from dlenv.matrix.schemas import COMPILED_PATH
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterator
 
 OVERLAY_ENV = "DLENV_MATRIX"
 # With DLENV_MATRIX_ONLY=1 the overlay directory is the whole matrix (a fork of matrices/, or a frozen test matrix),
@@ -64,18 +65,61 @@ def clear_cache() -> None:
 
 
 def load_compiled(path: Path | None = None) -> dict[str, Any]:
-    """The compiled matrix (default: the shipped matrix.json), parsed once per process."""
+    """The compiled matrix (default: the shipped matrix.json): its envelope, read once per process, with `subjects`
+    mapping each subject to its JSON text, read from the file when first asked for."""
     path = path if path is not None else COMPILED_PATH
     cached: dict[str, Any] | None = _COMPILED.get(str(path))
     if cached is not None:
         return cached
     try:
-        raw = path.read_bytes()
+        compiled = dict(_read_compiled_file(path))
+        if not isinstance(compiled["subjects"], SubjectTexts):
+            raise ValueError("format 1")  # the shipped file is always this layout
     except OSError:
         raise DlenvError(f"the compiled matrix {path} is missing; run scripts/compile_matrix.py") from None
-    compiled: dict[str, Any] = json.loads(raw)
+    except ValueError:
+        raise DlenvError(f"the compiled matrix {path} is damaged; run scripts/compile_matrix.py") from None
     _COMPILED[str(path)] = compiled
     return compiled
+
+
+def parse_envelope(line: bytes) -> dict[str, Any]:
+    """The first line of a compiled matrix (dlenv.matrix.compile's layout); ValueError where it is not one."""
+    compiled: dict[str, Any] = json.loads(line)
+    subjects = compiled.get("subjects") if isinstance(compiled, dict) else None
+    if not isinstance(subjects, dict) or not all(
+        isinstance(place, list) and len(place) == 2 and all(isinstance(n, int) for n in place)
+        for place in subjects.values()
+    ):
+        raise ValueError("not a compiled matrix")
+    return compiled
+
+
+class SubjectTexts(Mapping[str, str]):
+    """subject -> its JSON text in a compiled matrix file, read (and kept) on first access: a run reads only the
+    subjects it uses."""
+
+    def __init__(self, path: Path, body_start: int, places: dict[str, list[int]]) -> None:
+        self._path, self._body_start, self._places = path, body_start, places
+        self._texts: dict[str, str] = {}
+
+    def __getitem__(self, subject: str) -> str:
+        text = self._texts.get(subject)
+        if text is None:
+            offset, size = self._places[subject]
+            with self._path.open("rb") as handle:
+                handle.seek(self._body_start + offset)
+                raw = handle.read(size)
+            if len(raw) != size:
+                raise DlenvError(f"the compiled matrix {self._path} is damaged; run scripts/compile_matrix.py")
+            text = self._texts[subject] = raw.decode("utf-8")
+        return text
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._places)
+
+    def __len__(self) -> int:
+        return len(self._places)
 
 
 def compiled_documents(compiled: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -154,6 +198,20 @@ def _write_cache(path: Path, value: Mapping[str, Any]) -> None:
         os.replace(temporary, path)
 
 
+def _read_compiled_file(path: Path) -> Mapping[str, Any]:
+    """A compiled matrix of this layout, or of format 1 (one JSON object, subjects as strings: older releases, and
+    `git show` of a commit before format 2), so `dlenv matrix diff` compares across the change."""
+    with path.open("rb") as handle:
+        first = handle.readline()
+    try:
+        compiled = parse_envelope(first)
+    except ValueError:
+        older: Mapping[str, Any] = json.loads(path.read_bytes())
+        return older
+    compiled["subjects"] = SubjectTexts(path, len(first), compiled["subjects"])
+    return compiled
+
+
 def read_documents_at(source: Path) -> dict[str, dict[str, Any]]:
     """subject -> document from a directory of YAML files (validated on its own) or a compiled matrix.json."""
     from dlenv.errors import InputError
@@ -166,8 +224,8 @@ def read_documents_at(source: Path) -> dict[str, dict[str, Any]]:
         return report.merged.documents()
     if source.is_file():
         try:
-            subjects = compiled_documents(json.loads(source.read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            subjects = compiled_documents(_read_compiled_file(source))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, DlenvError):
             raise InputError(
                 "not a compiled matrix (no 'subjects')", path=source, fix="pass a matrix directory or a matrix.json"
             ) from None

@@ -657,5 +657,6 @@ class Matrix:
             origins=dict(origins or {}),
             versions=dict(versions),
             packages=packages,
-            _documents=dict(documents),
+            # A plain dict is copied; a lazy mapping (the compiled file's SubjectTexts) is kept, to stay lazy.
+            _documents=dict(documents) if isinstance(documents, dict) else documents,
         )

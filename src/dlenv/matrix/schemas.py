@@ -43,6 +43,7 @@ def default_schemas() -> dict[str, dict[str, Any]]:
     source = source_matrix_dir()
     if source is not None:
         return read_schema_dir(source / "schema")
-    compiled: dict[str, Any] = json.loads(COMPILED_PATH.read_text(encoding="utf-8"))
-    embedded: dict[str, dict[str, Any]] = compiled["schemas"]
+    from dlenv.matrix.load import load_compiled
+
+    embedded: dict[str, dict[str, Any]] = load_compiled(COMPILED_PATH)["schemas"]
     return embedded

@@ -27,7 +27,7 @@ def click_values(name: str, argv: list[str]) -> dict[str, Any] | None:
         context = command.make_context(name, list(argv))
     except Exception:  # click's usage errors, and --help's exit
         return None
-    values = {}
+    values: dict[str, Any] = {}
     for key, value in context.params.items():
         if isinstance(value, tuple | list):
             values[key] = [str(item) for item in value] or None

@@ -72,7 +72,7 @@ def test_the_shipped_matrix_loads_and_is_cached(shipped_mini: Path) -> None:
 
 
 def test_the_compiled_file_embeds_schemas_and_source_digests(shipped_mini: Path, matrix_dir: Path) -> None:
-    compiled = json.loads(shipped_mini.read_text(encoding="utf-8"))
+    compiled = load.load_compiled(shipped_mini)
     assert set(compiled["schemas"]) == {"cuda", "gpus", "framework", "images"}
     assert compiled["sources"] == source_digests(matrix_dir)
     assert "pytorch.yaml" in compiled["sources"] and "schema/cuda.schema.json" in compiled["sources"]
@@ -200,3 +200,32 @@ def test_an_overlay_with_a_broken_file_names_it(shipped_mini: Path, tmp_path: Pa
     (overlay / "gpus.yaml").write_text("subject: gpus\ngpus: [\n", encoding="utf-8")
     with pytest.raises(MatrixProblems, match=r"overlay/gpus\.yaml:3:1: YAML syntax error"):
         load.load_matrix(overlay)
+
+
+def test_the_compiled_file_is_read_one_subject_at_a_time(shipped_mini: Path) -> None:
+    """The envelope line and the subjects used are all a run reads (format 2); each subject is the JSON of its
+    document, byte for byte where the envelope says."""
+    compiled = load.load_compiled(shipped_mini)
+    texts = compiled["subjects"]
+    assert isinstance(texts, load.SubjectTexts) and texts._texts == {}
+    assert json.loads(texts["pytorch"])["subject"] == "pytorch"
+    assert set(texts._texts) == {"pytorch"}
+    assert set(texts) == set(compiled["versions"]) and len(texts) == len(compiled["versions"])
+
+
+def test_a_truncated_compiled_file_is_an_error_not_a_wrong_answer(shipped_mini: Path) -> None:
+    data = shipped_mini.read_bytes()
+    envelope_end = data.index(b"\n") + 1
+    for cut in (envelope_end // 2, envelope_end + (len(data) - envelope_end) // 2):
+        shipped_mini.write_bytes(data[:cut])
+        load.clear_cache()
+        with pytest.raises(DlenvError, match="damaged"):
+            load.compiled_documents(load.load_compiled(shipped_mini))
+
+
+def test_a_format_1_compiled_file_still_reads(shipped_mini: Path, tmp_path: Path) -> None:
+    """`dlenv matrix diff` against `git show` of a commit before format 2."""
+    compiled = load.load_compiled(shipped_mini)
+    older = tmp_path / "old.json"
+    older.write_text(json.dumps({**compiled, "format": 1, "subjects": dict(compiled["subjects"])}), encoding="utf-8")
+    assert load.read_documents_at(older) == load.read_documents_at(shipped_mini)
