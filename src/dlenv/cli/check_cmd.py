@@ -1,17 +1,31 @@
-"""`dlenv check`: the CI preflight — are these requirements (and this image) compatible with the host?"""
+"""`dlenv check`: the CI preflight — are these requirements (and this image) compatible with the host?
+
+Every option is declared in dlenv.cli.options' terms, so this module loads without typer (dlenv.cli.fast runs it).
+"""
 
 from __future__ import annotations
 
-from enum import Enum
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+import sys
+from typing import TYPE_CHECKING
 
-import typer
-
-from dlenv.cli.options import FORWARD_COMPAT, HOST, MATRIX, OUTPUT, STRICT, MatrixSource, host_facts, takes
+from dlenv.cli.options import (
+    FORWARD_COMPAT,
+    HOST,
+    MATRIX,
+    OUTPUT,
+    STRICT,
+    MatrixSource,
+    Option,
+    format_option,
+    host_facts,
+    own,
+    takes,
+)
 from dlenv.errors import EXIT_OK, InputError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from dlenv.cli.options import OutputTarget
     from dlenv.compat.outcome import CheckOutcome
     from dlenv.host.describe import HostSpec
@@ -19,92 +33,106 @@ if TYPE_CHECKING:
 INPUTS = "Requirements"
 
 
-class CheckFormat(str, Enum):
-    text = "text"
-    json = "json"
-    github = "github"
-    junit = "junit"
+REQUIREMENTS = own(Option("requirements", (), "Requirements, e.g. torch==2.4.1+cu121 'jax>=0.4'.", "arguments"))
+REQUIREMENT_FILES = own(
+    Option("requirement_files", ("-r", "--requirement"), "A requirements.txt file (repeatable).", "paths", panel=INPUTS)
+)
+CONSTRAINT_FILES = own(
+    Option(
+        "constraint_files",
+        ("-c", "--constraint"),
+        "A constraints file, as pip's -c: narrows the requirements it names (repeatable).",
+        "paths",
+        panel=INPUTS,
+    )
+)
+PYPROJECT = own(
+    Option(
+        "pyproject",
+        ("--pyproject",),
+        "A pyproject.toml: [project] dependencies and optional dependencies, dependency groups, [tool.uv] sources "
+        "and indexes, Poetry dependencies.",
+        "path",
+        panel=INPUTS,
+    )
+)
+CONDA = own(
+    Option(
+        "conda",
+        ("--conda",),
+        "A conda environment.yml (conda MatchSpecs and pip dependencies) or a pixi.toml.",
+        "path",
+        panel=INPUTS,
+    )
+)
+INSTALLED = own(
+    Option(
+        "installed",
+        ("--installed",),
+        "Check the frameworks installed in this environment.",
+        "flag",
+        default=False,
+        panel=INPUTS,
+    )
+)
+DOCKERFILE = own(
+    Option(
+        "dockerfile",
+        ("--dockerfile",),
+        "Can the host start this Dockerfile's base image (NVIDIA_REQUIRE_CUDA)?",
+        "path",
+        panel=INPUTS,
+    )
+)
+IMAGE_ENV = own(
+    Option(
+        "image_env",
+        ("--image-env",),
+        "An image's environment (KEY=VALUE lines) with NVIDIA_REQUIRE_CUDA or CUDA_VERSION.",
+        "path",
+        panel=INPUTS,
+    )
+)
+RESOLVE = own(
+    Option(
+        "resolve",
+        ("--resolve", "--no-resolve"),
+        "Judge ranges and unpinned names as the version uv's resolver picks for the target (default: on when the "
+        "input has ranges and uv is installed).",
+        "switch",
+        envvar="DLENV_RESOLVE",
+        panel=INPUTS,
+    )
+)
+VERBOSE = own(
+    Option(
+        "verbose",
+        ("--verbose", "-v"),
+        "Name the packages not in the matrix, the lines skipped and why.",
+        "flag",
+        default=False,
+    )
+)
+CHECK_FORMAT = format_option("text", "json", "github", "junit")
 
 
-@takes(OUTPUT, STRICT, FORWARD_COMPAT, MATRIX, HOST)
-def check(  # keyword-only: the option groups (dlenv.cli.options) have no defaults
+@takes(
+    REQUIREMENTS, REQUIREMENT_FILES, CONSTRAINT_FILES, PYPROJECT, CONDA, INSTALLED, DOCKERFILE, IMAGE_ENV, RESOLVE,
+    VERBOSE, CHECK_FORMAT, OUTPUT, STRICT, FORWARD_COMPAT, MATRIX, HOST,
+)  # fmt: skip
+def check(
     *,
-    requirements: Annotated[
-        list[str] | None, typer.Argument(help="Requirements, e.g. torch==2.4.1+cu121 'jax>=0.4'.")
-    ] = None,
-    requirement_files: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "-r", "--requirement", help="A requirements.txt file (repeatable).", rich_help_panel=INPUTS, dir_okay=False
-        ),
-    ] = None,
-    constraint_files: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "-c",
-            "--constraint",
-            help="A constraints file, as pip's -c: narrows the requirements it names (repeatable).",
-            rich_help_panel=INPUTS,
-            dir_okay=False,
-        ),
-    ] = None,
-    pyproject: Annotated[
-        Path | None,
-        typer.Option(
-            "--pyproject",
-            help="A pyproject.toml: [project] dependencies and optional dependencies, dependency groups, "
-            "[tool.uv] sources and indexes, Poetry dependencies.",
-            rich_help_panel=INPUTS,
-            dir_okay=False,
-        ),
-    ] = None,
-    conda: Annotated[
-        Path | None,
-        typer.Option(
-            "--conda",
-            help="A conda environment.yml (conda MatchSpecs and pip dependencies) or a pixi.toml.",
-            rich_help_panel=INPUTS,
-            dir_okay=False,
-        ),
-    ] = None,
-    installed: Annotated[
-        bool,
-        typer.Option("--installed", help="Check the frameworks installed in this environment.", rich_help_panel=INPUTS),
-    ] = False,
-    dockerfile: Annotated[
-        Path | None,
-        typer.Option(
-            "--dockerfile",
-            help="Can the host start this Dockerfile's base image (NVIDIA_REQUIRE_CUDA)?",
-            rich_help_panel=INPUTS,
-            dir_okay=False,
-        ),
-    ] = None,
-    image_env: Annotated[
-        Path | None,
-        typer.Option(
-            "--image-env",
-            help="An image's environment (KEY=VALUE lines) with NVIDIA_REQUIRE_CUDA or CUDA_VERSION.",
-            rich_help_panel=INPUTS,
-            dir_okay=False,
-        ),
-    ] = None,
-    resolve: Annotated[
-        bool | None,
-        typer.Option(
-            "--resolve/--no-resolve",
-            help="Judge ranges and unpinned names as the version uv's resolver picks for the target (default: on "
-            "when the input has ranges and uv is installed).",
-            rich_help_panel=INPUTS,
-            show_default=False,
-            envvar="DLENV_RESOLVE",
-        ),
-    ] = None,
-    verbose: Annotated[
-        bool,
-        typer.Option("--verbose", "-v", help="Name the packages not in the matrix, the lines skipped and why."),
-    ] = False,
-    output_format: Annotated[CheckFormat, typer.Option("--format", "-f", help="Output format.")] = CheckFormat.text,
+    requirements: list[str] | None,
+    requirement_files: list[Path] | None,
+    constraint_files: list[Path] | None,
+    pyproject: Path | None,
+    conda: Path | None,
+    installed: bool,
+    dockerfile: Path | None,
+    image_env: Path | None,
+    resolve: bool | None,
+    verbose: bool,
+    output_format: str,
     output: OutputTarget,
     strict: bool,
     allow_forward_compat: bool,
@@ -147,8 +175,8 @@ def check(  # keyword-only: the option groups (dlenv.cli.options) have no defaul
             where="arguments",
             fix="name requirements, or pass -r, --pyproject, --conda, --installed, --dockerfile or --image-env",
         )
-    if installed and not source.requirements and not image_requirements and output_format is CheckFormat.text:
-        typer.echo("dlenv: no frameworks are installed in this environment; nothing to check", err=True)
+    if installed and not source.requirements and not image_requirements and output_format == "text":
+        sys.stderr.write("dlenv: no frameworks are installed in this environment; nothing to check\n")
         return EXIT_OK
     reading = read_for_target(source.inputs(), (), source.skipped, host, matrix(), resolve=resolve)
     report = mark_unresolved(
@@ -161,17 +189,17 @@ def check(  # keyword-only: the option groups (dlenv.cli.options) have no defaul
     return outcome.exit_code(strict=strict)
 
 
-def _emit(outcome: CheckOutcome, verbose: bool, output_format: CheckFormat, output: OutputTarget) -> None:
+def _emit(outcome: CheckOutcome, verbose: bool, output_format: str, output: OutputTarget) -> None:
     from dlenv.render import check_report
 
-    if output_format is CheckFormat.text:
+    if output_format == "text":
         from dlenv.render.console import render_to
 
         render_to(output, lambda console: check_report.render_check_text(console, outcome, verbose=verbose))
         return
     renderers = {
-        CheckFormat.json: check_report.check_to_json,
-        CheckFormat.github: check_report.check_to_github,
-        CheckFormat.junit: check_report.check_to_junit,
+        "json": check_report.check_to_json,
+        "github": check_report.check_to_github,
+        "junit": check_report.check_to_junit,
     }
     output.write(renderers[output_format](outcome))

@@ -30,7 +30,8 @@ Command = TypeVar("Command", bound=Callable[..., Any])
 class Option:
     """One command-line option. `kind` says what it takes and how click would convert it:
     text (a string), path (a file, never a directory), directory (never a file), flag (a boolean switch),
-    repeat (a string, repeatable, collected into a tuple), choice (one of `choices`)."""
+    switch (--X/--no-X: True, False, or None when neither is given), repeat (a string, repeatable, collected
+    into a list), paths (a file, repeatable), choice (one of `choices`), arguments (the positional words)."""
 
     name: str
     flags: tuple[str, ...]
@@ -43,7 +44,11 @@ class Option:
 
     @property
     def takes_value(self) -> bool:
-        return self.kind != "flag"
+        return self.kind not in ("flag", "switch", "arguments")
+
+    @property
+    def repeats(self) -> bool:
+        return self.kind in ("repeat", "paths", "arguments")
 
 
 @dataclass(frozen=True)
@@ -188,10 +193,14 @@ OUTPUT = Group(
 )
 
 
+def own(option: Option) -> Group:
+    """An option of one command, passed to it as the parameter named after the option."""
+    return Group(option.name, (option,), _single)
+
+
 def format_option(*choices: str, default: str | None = None) -> Group:
     """--format/-f with these choices, the first the default; passed to the command as `output_format` (a str)."""
-    option = Option("output_format", ("--format", "-f"), "Output format.", "choice", choices, default or choices[0])
-    return Group("output_format", (option,), _single)
+    return own(Option("output_format", ("--format", "-f"), "Output format.", "choice", choices, default or choices[0]))
 
 
 def takes(*groups: Group) -> Callable[[Command], Command]:

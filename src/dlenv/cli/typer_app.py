@@ -65,20 +65,28 @@ _ANNOTATIONS: dict[str, Any] = {
     "directory": Path | None,
     "flag": bool,
     "repeat": list[str] | None,
+    "paths": list[Path] | None,
+    "switch": bool | None,
     "choice": str,
 }
 
 
 def _typer_parameter(option: Option) -> inspect.Parameter:
+    if option.kind == "arguments":
+        argument = typer.Argument(help=option.help, show_default=False)
+        words: Any = Annotated[list[str] | None, argument]
+        return inspect.Parameter(option.name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=words)
+    declarations = ["/".join(option.flags)] if option.kind == "switch" else option.flags
     info = typer.Option(
-        *option.flags,
+        *declarations,
+        show_default=option.kind != "switch",
         help=option.help,
         envvar=option.envvar,
         rich_help_panel=option.panel,
         file_okay=option.kind != "directory",
-        dir_okay=option.kind != "path",
+        dir_okay=option.kind not in ("path", "paths"),
     )
-    default = None if option.kind == "repeat" else option.default
+    default = None if option.repeats else option.default
     value_type: Any = _ANNOTATIONS[option.kind]
     if option.kind == "choice":  # typer offers an Enum's values as the choices; the command gets the str back
         value_type = _choices(option)

@@ -44,7 +44,9 @@ def fast_values(name: str, argv: list[str]) -> dict[str, Any] | None:
     values: dict[str, Any] = {}
     for group in groups:
         for option in group.options:
-            value = parsed.get(flag_name(option), option.default if option.kind != "repeat" else None)
+            value = parsed.get(flag_name(option), None if option.repeats else option.default)
+            if isinstance(value, list):
+                value = [str(item) for item in value]
             values[flag_name(option)] = str(value) if isinstance(value, Path) else value
     return values
 
@@ -60,11 +62,13 @@ def _words(name: str, file: str, directory: str) -> st.SearchStrategy[list[str]]
     """Mostly well-formed lines (an option and a value of the kind it takes), with odd words mixed in."""
     options = [option for group in groups_of(command_of(name)) for option in group.options]
     values = ["json", "text", "xml", "", "-", "a=b", "-x", "8.0", "A100", "535.104.05", file, directory, "missing"]
-    odd = ["--bogus", "-x", "--", "--help", "--form", "-fjson", "pos", "--force=1"]
+    odd = ["--bogus", "-x", "--", "-", "--help", "--form", "-fjson", "torch==2.5.1", "jax>=0.4", "--force=1"]
 
     @st.composite
     def pair(draw: st.DrawFn) -> list[str]:
         option = draw(st.sampled_from(options))
+        if option.kind == "arguments":
+            return [draw(st.sampled_from(["torch==2.5.1", "jax>=0.4", "numpy", "-", "8.0"]))]
         flag = draw(st.sampled_from(option.flags))
         if not option.takes_value:
             return [flag]
@@ -81,19 +85,22 @@ def test_the_fast_parser_agrees_with_click_where_it_accepts(data: st.DataObject,
     file, directory = places
     name = data.draw(st.sampled_from(sorted(FAST_COMMANDS)))
     argv = data.draw(_words(name, file, directory))
-    matrix_env = data.draw(st.sampled_from([None, directory, file, ""]))
-    saved = os.environ.pop("DLENV_MATRIX", None)
+    environment = {
+        "DLENV_MATRIX": data.draw(st.sampled_from([None, directory, file, ""])),
+        "DLENV_RESOLVE": data.draw(st.sampled_from([None, "1", "no", ""])),
+    }
+    saved = {key: os.environ.pop(key, None) for key in environment}
     try:
-        if matrix_env is not None:
-            os.environ["DLENV_MATRIX"] = matrix_env
+        os.environ.update({key: value for key, value in environment.items() if value is not None})
         fast = fast_values(name, argv)
         event("accepted" if fast is not None else "declined")
         if fast is not None:
             assert fast == click_values(name, argv), argv
     finally:
-        os.environ.pop("DLENV_MATRIX", None)
-        if saved is not None:
-            os.environ["DLENV_MATRIX"] = saved
+        for key, value in saved.items():
+            os.environ.pop(key, None)
+            if value is not None:
+                os.environ[key] = value
 
 
 @pytest.mark.parametrize(
