@@ -171,8 +171,7 @@ def _unverified(candidate: InstalledCandidate) -> Finding:
         "installed_build_unverified",
         Severity.WARNING,
         f"unverified: {what}.",
-        "install a build the matrix records, or add this one with a matrix overlay (docs/matrix.md); --strict fails "
-        "on this",
+        "install a build the matrix records, or add this one with a matrix overlay (docs/matrix.md)",
         candidate.package,
     )
 
