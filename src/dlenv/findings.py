@@ -65,12 +65,6 @@ _CODES = (
         DOCTOR,
     ),
     Code("library_shadowed", "warning", "LD_LIBRARY_PATH puts a system cuDNN/NCCL ahead of a wheel's", DOCTOR),
-    Code(
-        "cuda_build_without_driver",
-        "warning",
-        "an installed CUDA build the matrix does not know, on a host without a driver",
-        DOCTOR,
-    ),
     Code("override", "info", "an override environment variable (CONDA_OVERRIDE_CUDA, ...) is in effect", DOCTOR),
     # -- a build against the host (check, resolve, and doctor for each installed framework)
     Code(
@@ -183,6 +177,14 @@ _CODES = (
     Code("cudnn_missing", "warning", "a TensorFlow CUDA build without a cuDNN of its major on the probed host", CHECK),
     Code("accelerator_unsupported", "error", "a ROCm or XPU build pinned for an NVIDIA host", CHECK),
     Code("no_such_build", "error", "the release or build is not in the matrix; the nearest that are are named", CHECK),
+    Code(
+        "installed_build_unverified",
+        "warning",
+        "unverified: an installed build the matrix does not record (an unknown local tag, a newer release, an "
+        "in-house or conda build) was judged from its installed metadata (version, build tag, the CUDA its build "
+        "files or CUDA runtime requirement name), without what the matrix records per build",
+        DOCTOR,
+    ),
     Code(
         "extra_unknown",
         "warning",

@@ -8,14 +8,23 @@ from typing import TYPE_CHECKING
 from packaging.version import InvalidVersion, Version
 
 from dlenv.compat.cuda_rules import driver_rule, host_fault_rule
-from dlenv.compat.gpu_rules import gpu_rule
-from dlenv.compat.platform_rules import platform_rule, python_rule, tensorflow_libraries_rule
+from dlenv.compat.gpu_rules import gpu_rule, ptx_jit_rule
+from dlenv.compat.platform_rules import accelerator_rule, platform_rule, python_rule, tensorflow_libraries_rule
 from dlenv.host.model import Finding, Severity
 
 if TYPE_CHECKING:
     from dlenv.compat.candidate import Candidate, RuleContext
 
-RULES = (platform_rule, python_rule, host_fault_rule, driver_rule, gpu_rule, tensorflow_libraries_rule)
+RULES = (
+    platform_rule,
+    python_rule,
+    host_fault_rule,
+    driver_rule,
+    gpu_rule,
+    tensorflow_libraries_rule,
+    accelerator_rule,
+    ptx_jit_rule,
+)
 
 
 @dataclass(frozen=True)
@@ -44,31 +53,6 @@ def evaluate(ctx: RuleContext, candidate: Candidate) -> Evaluation:
 
 def _evaluate(ctx: RuleContext, candidate: Candidate) -> Evaluation:
     findings = [finding for rule in RULES for finding in rule(ctx, candidate)]
-    accelerator = candidate.build.accelerator
-    if accelerator in ("rocm", "xpu"):
-        findings.append(
-            Finding(
-                "accelerator_unsupported",
-                Severity.ERROR,
-                f"{candidate.label} is a {accelerator.upper()} build; it needs an AMD (ROCm) or Intel (XPU) GPU, and "
-                "dlenv checks NVIDIA hosts.",
-                "choose a CUDA or CPU build",
-                candidate.package,
-            )
-        )
-    codes = {finding.code for finding in findings}
-    if {"gpu_arch_ptx_only", "minor_version_compat"} <= codes:
-        # PTX JIT needs the driver of the PTX's own toolkit: under minor-version compatibility it fails outright.
-        findings.append(
-            Finding(
-                "ptx_jit_unavailable",
-                Severity.ERROR,
-                f"{candidate.label} reaches this GPU only through PTX JIT, which fails under CUDA minor-version "
-                "compatibility ('the provided PTX was compiled with an unsupported toolchain').",
-                "upgrade the driver to the build's CUDA toolkit minimum, or choose a build with SASS for this GPU",
-                candidate.package,
-            )
-        )
     return Evaluation(candidate, tuple(findings))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from dlenv.compat.cuda_rules import driver_rule
 from dlenv.host.model import Finding, Gpu, Severity
 from dlenv.versions import CudaVersion, driver_branch, parse_cuda
 
@@ -187,6 +188,31 @@ def _gpu_findings(ctx: RuleContext, candidate: Candidate, gpu: Gpu) -> list[Find
             )
         )
     return findings
+
+
+def ptx_jit_rule(ctx: RuleContext, candidate: Candidate) -> list[Finding]:
+    """PTX JIT needs the driver of the PTX's own toolkit: a build that reaches a GPU only through PTX (gpu_rule's
+    gpu_arch_ptx_only) fails outright under CUDA minor-version compatibility (driver_rule's minor_version_compat)."""
+    if candidate.build.accelerator != "cuda":
+        return []
+    gpus = (_with_capability(ctx, gpu) for gpu in ctx.host.gpus)
+    capabilities = [c for gpu in gpus if gpu.compute_capability and (c := Capability.parse(gpu.compute_capability))]
+    # cheap first (most builds have SASS for the GPU): PTX-only coverage of some GPU; then the two rules' own verdicts
+    if not any(coverage(candidate, capability, ctx.platform_key) == "ptx" for capability in capabilities):
+        return []
+    codes = {finding.code for finding in (*gpu_rule(ctx, candidate), *driver_rule(ctx, candidate))}
+    if not {"gpu_arch_ptx_only", "minor_version_compat"} <= codes:
+        return []
+    return [
+        Finding(
+            "ptx_jit_unavailable",
+            Severity.ERROR,
+            f"{candidate.label} reaches this GPU only through PTX JIT, which fails under CUDA minor-version "
+            "compatibility ('the provided PTX was compiled with an unsupported toolchain').",
+            "upgrade the driver to the build's CUDA toolkit minimum, or choose a build with SASS for this GPU",
+            candidate.package,
+        )
+    ]
 
 
 def _compiler_targets(ctx: RuleContext, candidate: Candidate) -> tuple[CudaVersion | None, list[tuple[int, int]]]:

@@ -1,4 +1,5 @@
-"""Python version, operating system and CPU architecture, glibc (manylinux) and TensorFlow's cuDNN."""
+"""Python version, operating system and CPU architecture, glibc (manylinux), TensorFlow's cuDNN, and the
+accelerator a build is made for (dlenv checks NVIDIA hosts)."""
 
 from __future__ import annotations
 
@@ -88,6 +89,23 @@ def tensorflow_libraries_rule(ctx: RuleContext, candidate: Candidate) -> list[Fi
             f"{candidate.label} was built with CUDA {build.cuda} and cuDNN {build.cudnn}, and no cuDNN {major} was "
             "found on this host: TensorFlow will skip the GPU ('Cannot dlopen some GPU libraries').",
             fix,
+            candidate.package,
+        )
+    ]
+
+
+def accelerator_rule(ctx: RuleContext, candidate: Candidate) -> list[Finding]:
+    """A ROCm or XPU build needs an AMD or Intel GPU; dlenv checks NVIDIA hosts."""
+    accelerator = candidate.build.accelerator
+    if accelerator not in ("rocm", "xpu"):
+        return []
+    return [
+        Finding(
+            "accelerator_unsupported",
+            Severity.ERROR,
+            f"{candidate.label} is a {accelerator.upper()} build; it needs an AMD (ROCm) or Intel (XPU) GPU, and "
+            "dlenv checks NVIDIA hosts.",
+            "choose a CUDA or CPU build",
             candidate.package,
         )
     ]

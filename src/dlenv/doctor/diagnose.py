@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dlenv.doctor.host_findings import (
     compat_findings,
-    framework_driver_findings,
     shadowing_findings,
     toolkit_findings,
     visibility_findings,
@@ -19,7 +18,6 @@ def diagnose(host: HostFacts) -> list[Finding]:
     findings = [
         *probe_findings(host),
         *visibility_findings(host),
-        *framework_driver_findings(host),
         *toolkit_findings(host),
         *compat_findings(host),
         *shadowing_findings(host),
@@ -37,9 +35,14 @@ def diagnose(host: HostFacts) -> list[Finding]:
     return sort_findings(findings)
 
 
+def severity_rank(finding: Finding) -> int:
+    """0 for an error, 1 for a warning, 2 for information: lower is more severe."""
+    return _ORDER[finding.severity]
+
+
 def sort_findings(findings: list[Finding]) -> list[Finding]:
     """Most severe first; the order within a severity is kept."""
-    return sorted(findings, key=lambda finding: _ORDER[finding.severity])
+    return sorted(findings, key=severity_rank)
 
 
 def has_errors(findings: list[Finding]) -> bool:

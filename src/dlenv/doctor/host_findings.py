@@ -1,21 +1,14 @@
-"""Findings from the host's facts: GPU visibility, MIG, frameworks and toolkits against the driver,
-forward-compatibility libraries, and system libraries that shadow a wheel's bundled copy."""
+"""Findings from the host's facts: GPU visibility, MIG, toolkits against the driver and nvcc against torch,
+forward-compatibility libraries, and system libraries that shadow a wheel's bundled copy. Installed frameworks
+against the driver and the GPUs are the engine's (doctor.verdicts, compat.installed)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from dlenv.compat.installed import installed_cuda
 from dlenv.host.model import CudaToolkit, Finding, Framework, HostFacts, Library, Severity
 from dlenv.versions import CudaVersion, parse_cuda, parse_driver
-
-
-def framework_cuda(framework: Framework) -> CudaVersion | None:
-    """The CUDA version a framework build needs, from its build files or its build tag."""
-    if framework.cuda:
-        return parse_cuda(framework.cuda)
-    if framework.local_version and framework.local_version.startswith("cu"):
-        return parse_cuda(framework.local_version)
-    return None
 
 
 def _label(framework: Framework) -> str:
@@ -78,59 +71,6 @@ def _driver_max_cuda(host: HostFacts) -> CudaVersion | None:
     return parse_cuda(host.driver.max_cuda)
 
 
-def framework_driver_findings(host: HostFacts) -> list[Finding]:
-    findings = []
-    max_cuda = _driver_max_cuda(host)
-    for framework in host.frameworks:
-        needed = framework_cuda(framework)
-        if needed is None:
-            continue
-        label = _label(framework)
-        if host.driver is None or (host.driver.version is None and max_cuda is None):
-            findings.append(
-                Finding(
-                    "cuda_build_without_driver",
-                    Severity.WARNING,
-                    f"{label} is a CUDA {needed} build, but there is no NVIDIA driver: it will run on the CPU only.",
-                    "install a driver that supports CUDA " + str(needed) + ", or install the CPU build",
-                    framework.name,
-                )
-            )
-            continue
-        if max_cuda is None:
-            continue
-        if needed.major > max_cuda.major:
-            findings.append(
-                Finding(
-                    "driver_too_old",
-                    Severity.ERROR,
-                    f"{label} needs a driver that supports CUDA {needed}; driver {host.driver.version or '?'} supports "
-                    f"CUDA {max_cuda} at most ('CUDA driver version is insufficient for CUDA runtime version').",
-                    f"upgrade the driver to one that supports CUDA {needed}, or install a {framework.name} build made "
-                    f"for CUDA {max_cuda.major}.x or older",
-                    framework.name,
-                )
-            )
-        elif (
-            needed.major == max_cuda.major
-            and needed.minor is not None
-            and max_cuda.minor is not None
-            and needed.minor > max_cuda.minor
-        ):
-            findings.append(
-                Finding(
-                    "minor_version_compat",
-                    Severity.WARNING,
-                    f"{label} is built for CUDA {needed}, newer than the driver's CUDA {max_cuda}: it runs "
-                    "through CUDA minor-version compatibility, where JIT compilation of newer PTX fails "
-                    "('the provided PTX was compiled with an unsupported toolchain').",
-                    f"upgrade the driver to one that supports CUDA {needed} to remove the limitation",
-                    framework.name,
-                )
-            )
-    return findings
-
-
 def _toolkit_on_path(host: HostFacts) -> CudaToolkit | None:
     return next((toolkit for toolkit in host.toolkits if "PATH" in toolkit.found_via), None)
 
@@ -154,7 +94,7 @@ def toolkit_findings(host: HostFacts) -> list[Finding]:
     nvcc = _toolkit_on_path(host)
     nvcc_version = parse_cuda(nvcc.version) if nvcc else None
     torch = next((framework for framework in host.frameworks if framework.name == "torch"), None)
-    torch_cuda = framework_cuda(torch) if torch else None
+    torch_cuda = installed_cuda(torch) if torch else None
     if nvcc and nvcc_version and torch and torch_cuda and nvcc_version.major != torch_cuda.major:
         findings.append(
             Finding(

@@ -1,12 +1,13 @@
-"""Verdicts per installed framework: the compatibility engine run over what is installed, with the command that
-repairs each incompatible one. Frameworks the matrix does not know keep the host-level driver findings."""
+"""Verdicts per installed framework: the compatibility engine run over what is installed (compat.installed: the
+matrix's build, or a candidate from the installed metadata where the matrix lacks the build), with the command that
+repairs each incompatible one. Doctor judges no framework itself."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from dlenv.doctor.diagnose import diagnose, has_errors, sort_findings
+from dlenv.doctor.diagnose import diagnose, has_errors, severity_rank, sort_findings
 from dlenv.host.model import Finding, Severity
 
 if TYPE_CHECKING:
@@ -16,9 +17,6 @@ if TYPE_CHECKING:
     from dlenv.doctor.companions import CompanionVerdict
     from dlenv.host.model import HostFacts
     from dlenv.matrix.model import Matrix
-
-# Host-level findings about one framework that the engine's verdict replaces when it judged that framework.
-_SUPERSEDED = {"driver_too_old", "minor_version_compat", "cuda_build_without_driver"}
 
 
 @dataclass(frozen=True)
@@ -69,25 +67,35 @@ def doctor_report(host: HostFacts, matrix: Callable[[], Matrix]) -> DoctorReport
     findings = sort_findings([*diagnose(host), *_driver_branch_findings(host, matrix)])
     if not host.frameworks:
         return DoctorReport(host, findings, ())
-    from dlenv.compat.check import check
-    from dlenv.compat.gpu_rules import DRIVER_BRANCH_CODES
-    from dlenv.compat.requirements import from_installed
+    from dlenv.compat.installed import check_installed
     from dlenv.doctor.companions import companion_verdicts
 
-    report = check(host, matrix(), from_installed(host))
-    judged = {result.requirement.name for result in report.results if result.evaluation is not None}
+    report = check_installed(host, matrix())
     platform_key = host.platform.key
-    kept = [f for f in findings if not (f.code in _SUPERSEDED and f.subject in judged)]
-    # the GPU-and-driver facts are said once, per GPU, above; the verdicts keep their status
+    said = _host_facts_said(findings)
     engine = [
         f
         for result in report.results
         if result.evaluation is not None
         for f in _with_repair(result, platform_key)
         # companions are said by companion_verdicts below, in the installed packages' own words
-        if f.code not in DRIVER_BRANCH_CODES and f.code != "companion_mismatch"
+        if f.code != "companion_mismatch" and (f.code not in said or severity_rank(f) < said[f.code])
     ]
     verdicts = tuple(result for result in report.results if result.evaluation is not None)
     companions = companion_verdicts(host, matrix())
     mismatches = [finding for verdict in companions if (finding := verdict.finding()) is not None]
-    return DoctorReport(host, sort_findings([*kept, *engine, *mismatches, *report.conflicts]), verdicts, companions)
+    return DoctorReport(host, sort_findings([*findings, *engine, *mismatches, *report.conflicts]), verdicts, companions)
+
+
+def _host_facts_said(findings: list[Finding]) -> dict[str, int]:
+    """The facts of the host that the engine repeats on every CUDA build — no driver, the driver branches of a GPU —
+    which doctor has already said, for the host or per GPU, and how severely (code -> rank, 0 most severe). The
+    verdicts keep their status; an engine finding more severe than doctor's is kept."""
+    from dlenv.compat.gpu_rules import DRIVER_BRANCH_CODES
+
+    host_facts = DRIVER_BRANCH_CODES | {"no_driver"}
+    said: dict[str, int] = {}
+    for finding in findings:
+        if finding.code in host_facts:
+            said[finding.code] = min(said.get(finding.code, severity_rank(finding)), severity_rank(finding))
+    return said

@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from dlenv.doctor.diagnose import diagnose, has_errors
+from dlenv.doctor.verdicts import doctor_report
 from dlenv.host.model import (
     CudaToolkit,
     Driver,
@@ -19,6 +20,7 @@ from dlenv.host.model import (
     ProbeProblem,
     Severity,
 )
+from tests.unit.compat.engine import mini_matrix
 
 HEALTHY = HostFacts(
     platform=Platform(system="linux", arch="x86_64"),
@@ -27,9 +29,9 @@ HEALTHY = HostFacts(
 )
 
 
-def torch(tag: str, cuda: str | None) -> Framework:
+def torch(tag: str | None, cuda: str | None, version: str = "2.6.0") -> Framework:
     return Framework(
-        name="torch", version="2.5.1", origin="pip", location="/site", family="pytorch", local_version=tag, cuda=cuda
+        name="torch", version=version, origin="pip", location="/site", family="pytorch", local_version=tag, cuda=cuda
     )
 
 
@@ -37,36 +39,72 @@ def codes(host: HostFacts) -> list[str]:
     return [finding.code for finding in diagnose(host)]
 
 
+def doctor_codes(host: HostFacts) -> list[str]:
+    """Doctor's findings with the installed frameworks judged by the engine (the frozen mini-matrix)."""
+    return [finding.code for finding in doctor_report(host, mini_matrix).findings]
+
+
 def test_healthy_host_has_no_findings() -> None:
     assert codes(HEALTHY) == []
+
+
+def test_host_findings_judge_no_framework() -> None:
+    # one rule per fact: a framework against the driver is the engine's (doctor.verdicts), never diagnose's
+    assert codes(replace(HEALTHY, frameworks=(torch("cu130", "13.0"),))) == []
 
 
 @pytest.mark.parametrize(
     ("tag", "cuda", "expected"),
     [
         ("cu124", "12.4", []),
-        ("cu121", "12.1", []),
         ("cu118", "11.8", []),
-        ("cpu", None, []),
+        ("cpu", None, ["cpu_build_on_gpu_host"]),
         ("cu126", "12.6", ["minor_version_compat"]),
-        ("cu130", "13.0", ["driver_too_old"]),
+        # not a build of 2.6.0 in the matrix: judged from its metadata, and said to be unverified
+        ("cu130", "13.0", ["driver_too_old", "gpu_arch_unknown", "installed_build_unverified"]),
     ],
 )
 def test_framework_cuda_against_the_driver(tag: str, cuda: str | None, expected: list[str]) -> None:
-    assert codes(replace(HEALTHY, frameworks=(torch(tag, cuda),))) == expected
+    assert doctor_codes(replace(HEALTHY, frameworks=(torch(tag, cuda),))) == expected
 
 
-def test_driver_too_old_is_an_error_that_names_both_versions() -> None:
-    (finding,) = diagnose(replace(HEALTHY, frameworks=(torch("cu130", "13.0"),)))
-    assert finding.severity is Severity.ERROR
-    assert "13.0" in finding.message and "12.4" in finding.message
-    assert has_errors([finding])
+def test_driver_too_old_is_an_error_that_names_the_build_and_both_drivers() -> None:
+    report = doctor_report(replace(HEALTHY, frameworks=(torch("cu130", "13.0"),)), mini_matrix)
+    (finding,) = [f for f in report.findings if f.severity is Severity.ERROR]
+    assert finding.code == "driver_too_old" and finding.subject == "torch"
+    assert "torch==2.6.0+cu130" in finding.message and "580.65.06" in finding.message
+    assert "550.54.15" in finding.message
+    assert has_errors(report.findings)
 
 
-def test_cuda_build_without_driver() -> None:
-    host = replace(HEALTHY, driver=None, gpus=(), frameworks=(torch("cu121", "12.1"),), origin="flags")
-    assert codes(host) == ["cuda_build_without_driver"]
-    assert codes(replace(host, frameworks=(torch("cpu", None),))) == []
+def test_no_driver_is_said_once_for_the_host() -> None:
+    # a probed host without a driver: doctor's own no_driver (with the fix for this host) stands for the engine's
+    # no_driver on each CUDA build, whose verdict keeps its status
+    host = replace(HEALTHY, driver=None, gpus=(), frameworks=(torch("cu121", "12.1", "2.4.1"),))
+    report = doctor_report(host, mini_matrix)
+    assert [(f.code, f.subject) for f in report.findings] == [("no_driver", "driver")]
+    assert [(v.requirement.text, v.status) for v in report.verdicts] == [("torch==2.4.1+cu121", "warning")]
+
+
+def test_an_engine_finding_more_severe_than_the_hosts_is_kept() -> None:
+    # GPUs listed without a driver: the engine's no_driver is an error, doctor's a warning; neither hides the other
+    host = replace(HEALTHY, driver=None, frameworks=(torch("cu121", "12.1", "2.4.1"),))
+    report = doctor_report(host, mini_matrix)
+    assert [(f.code, f.severity, f.subject) for f in report.findings if f.code == "no_driver"] == [
+        ("no_driver", Severity.ERROR, "torch"),
+        ("no_driver", Severity.WARNING, "driver"),
+    ]
+
+
+def test_an_unknown_cuda_build_without_a_driver_is_judged_by_the_engine() -> None:
+    host = replace(HEALTHY, driver=None, gpus=(), frameworks=(torch("cu121.acme", "12.1"),), origin="flags")
+    report = doctor_report(host, mini_matrix)
+    assert [(f.code, f.severity) for f in report.findings] == [
+        ("no_driver", Severity.WARNING),
+        ("installed_build_unverified", Severity.WARNING),
+    ]
+    assert [(v.requirement.text, v.status) for v in report.verdicts] == [("torch==2.6.0+cu121.acme", "warning")]
+    assert doctor_codes(replace(host, frameworks=(torch("cpu", None),))) == []
 
 
 @pytest.mark.parametrize(("value", "expected"), [("", ["gpus_hidden"]), ("-1", ["gpus_hidden"]), ("0", [])])
