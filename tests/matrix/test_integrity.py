@@ -51,3 +51,12 @@ def test_compatibility_pages_are_up_to_date() -> None:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.main(["--check"]) == 0, "docs/compat/ is stale: run python scripts/render_matrix_docs.py"
+
+
+def test_the_schemas_define_file_notes_alike() -> None:
+    schemas = read_schema_dir(MATRICES / "schema")
+    notes = {kind: schema["properties"]["notes"] for kind, schema in schemas.items()}
+    lists = {kind: schema["$defs"]["note_list"] for kind, schema in schemas.items()}
+    assert len({repr(value) for value in notes.values()}) == 1, "one definition of notes, copied into every schema"
+    assert len({repr(value) for value in lists.values()}) == 1
+    assert list(notes["cuda"]["properties"]) == ["scope", "method", "left_out", "disagreements"]

@@ -46,6 +46,41 @@ def _tuple(data: Mapping[str, Any], key: str) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True, slots=True)
+class MatrixNotes:
+    """What a matrix file says about its data as a whole, by kind (the `notes` map of every schema)."""
+
+    scope: tuple[str, ...] = ()
+    """What the file covers: which releases, tags or products it lists and how its rows are cut."""
+    method: tuple[str, ...] = ()
+    """Where the values of each field come from and how they were read."""
+    left_out: tuple[str, ...] = ()
+    """Facts searched for and not found, or left out on purpose, and why."""
+    disagreements: tuple[str, ...] = ()
+    """Where sources disagree: what each says and which one the rows keep."""
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> MatrixNotes:
+        data = data or {}
+        return cls(
+            _tuple(data, "scope"), _tuple(data, "method"), _tuple(data, "left_out"), _tuple(data, "disagreements")
+        )
+
+    def by_kind(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """(heading, sentences) for each kind that has any, in schema order: 'Scope', 'Method', 'Left out', ..."""
+        kinds = (
+            ("Scope", self.scope),
+            ("Method", self.method),
+            ("Left out", self.left_out),
+            ("Disagreements", self.disagreements),
+        )
+        return tuple((heading, notes) for heading, notes in kinds if notes)
+
+    def sentences(self) -> tuple[str, ...]:
+        """Every note, kind after kind."""
+        return tuple(note for _, notes in self.by_kind() for note in notes)
+
+
+@dataclass(frozen=True, slots=True)
 class DriverFloor:
     """A minimum driver version per OS; None where the source states none."""
 
@@ -340,7 +375,7 @@ class CudaMatrix:
     majors: tuple[CudaMajor, ...]
     toolkits: tuple[CudaToolkit, ...]
     forward_compat: tuple[ForwardCompat, ...]
-    notes: tuple[str, ...] = ()
+    notes: MatrixNotes = MatrixNotes()
 
     @classmethod
     def from_document(cls, doc: Mapping[str, Any] | None) -> CudaMatrix:
@@ -350,7 +385,7 @@ class CudaMatrix:
             majors=tuple(CudaMajor.from_dict(row) for row in doc.get("majors", ())),
             toolkits=tuple(CudaToolkit.from_dict(row) for row in doc.get("toolkits", ())),
             forward_compat=tuple(ForwardCompat.from_dict(row) for row in doc.get("forward_compat", ())),
-            notes=_tuple(doc, "notes"),
+            notes=MatrixNotes.from_dict(doc.get("notes")),
         )
 
 
@@ -359,7 +394,7 @@ class GpuMatrix:
     matrix_version: str | None
     architectures: tuple[Architecture, ...]
     gpus: tuple[GpuProduct, ...]
-    notes: tuple[str, ...] = ()
+    notes: MatrixNotes = MatrixNotes()
 
     @classmethod
     def from_document(cls, doc: Mapping[str, Any] | None) -> GpuMatrix:
@@ -368,7 +403,7 @@ class GpuMatrix:
             matrix_version=doc.get("matrix_version"),
             architectures=tuple(Architecture.from_dict(row) for row in doc.get("architectures", ())),
             gpus=tuple(GpuProduct.from_dict(row) for row in doc.get("gpus", ())),
-            notes=_tuple(doc, "notes"),
+            notes=MatrixNotes.from_dict(doc.get("notes")),
         )
 
 
@@ -395,7 +430,7 @@ class Framework:
     matrix_version: str | None
     releases: tuple[FrameworkRelease, ...]
     builds: tuple[FrameworkBuild, ...]
-    notes: tuple[str, ...] = ()
+    notes: MatrixNotes = MatrixNotes()
     family: FrameworkFamily = FrameworkFamily()
     # Lookup tables, filled on first use; the dict is mutated, never reassigned, so the record stays frozen.
     _index: dict[str, Any] = field(default_factory=dict, compare=False, repr=False, hash=False)
@@ -407,7 +442,7 @@ class Framework:
             matrix_version=doc.get("matrix_version"),
             releases=tuple(FrameworkRelease.from_dict(row) for row in doc.get("releases", ())),
             builds=tuple(FrameworkBuild.from_dict(row) for row in doc.get("builds", ())),
-            notes=_tuple(doc, "notes"),
+            notes=MatrixNotes.from_dict(doc.get("notes")),
             family=FrameworkFamily.from_dict(doc.get("family")),
         )
 

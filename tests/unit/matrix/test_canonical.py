@@ -61,6 +61,16 @@ def test_keys_follow_the_schema_order_whatever_the_input_order() -> None:
     assert "builds: []" in text
 
 
+def test_top_level_maps_are_blocks_set_off_by_a_blank_line() -> None:
+    notes = {"left_out": ["c"], "scope": ["a"]}
+    doc = {**HEADER, "notes": notes, "family": {"runtime_compiler": "build_cuda", "source": ["index:x/1.0"]}}
+    text = dump_yaml({**doc, "releases": [], "builds": []})
+    assert text.startswith(
+        'schema_version: 1\nmatrix_version: "2026.11.01"\nsubject: pytorch\n\nnotes:\n  scope: [a]\n  left_out: [c]\n'
+        '\nfamily:\n  runtime_compiler: build_cuda\n  source: ["index:x/1.0"]\nreleases: []\n'
+    )
+
+
 def test_free_form_maps_are_sorted_and_round_trip() -> None:
     release = {"version": "1.0", "python": ["3.12"], "companions": {"z": "1.0", "a": "2.0"}, "source": ["index:x/1.0"]}
     doc = {**HEADER, "releases": [release], "builds": []}

@@ -200,3 +200,22 @@ def test_an_overlay_with_a_broken_file_names_it(shipped_mini: Path, tmp_path: Pa
     (overlay / "gpus.yaml").write_text("subject: gpus\ngpus: [\n", encoding="utf-8")
     with pytest.raises(MatrixProblems, match=r"overlay/gpus\.yaml:3:1: YAML syntax error"):
         load.load_matrix(overlay)
+
+
+def test_overlay_notes_add_to_each_kind(shipped_mini: Path, tmp_path: Path) -> None:
+    shipped = load.load_matrix(env={}).cuda.notes
+    assert shipped.scope == ("A frozen mini-matrix for unit tests; not the real data.",) and not shipped.left_out
+    doc = {
+        **HEADER,
+        "subject": "cuda",
+        "notes": {"scope": ["In-house: driver floors of our fleet."], "left_out": ["CUDA 10.x."]},
+        "majors": [],
+        "toolkits": [],
+        "forward_compat": [],
+    }
+    write_yaml(tmp_path / "overlay" / "cuda.yaml", doc)
+    notes = load.load_matrix(tmp_path / "overlay").cuda.notes
+    assert notes.scope == (*shipped.scope, "In-house: driver floors of our fleet.")
+    assert notes.left_out == ("CUDA 10.x.",) and notes.method == () and notes.disagreements == ()
+    assert [heading for heading, _ in notes.by_kind()] == ["Scope", "Left out"]
+    assert notes.sentences() == (*notes.scope, "CUDA 10.x.")

@@ -233,3 +233,28 @@ def test_a_package_belongs_to_one_framework_subject(matrix_dir: Path) -> None:
         f" jax builds ({matrix_dir}/jax.yaml:builds[0] (release 0.4.35, build cuda12))"
         " (fix: a distribution belongs to one framework subject: rename it or move the build)"
     ]
+
+
+# ---------------------------------------------------------------------------------------------------- file notes
+
+
+@pytest.mark.parametrize(
+    ("notes", "expected"),
+    [
+        (["free text"], "notes: ['free text'] is a list, not object (fix: write a object)"),
+        ({"caveats": ["x"]}, "notes: unknown field 'caveats' (fix: remove it or correct its spelling (fields: scope,"),
+        ({"scope": []}, "notes.scope: must not be empty (fix: list at least 1 item(s))"),
+        ({}, "notes: must not be empty (fix: give at least one field)"),
+    ],
+    ids=["list", "unknown-kind", "empty-kind", "empty"],
+)
+@pytest.mark.parametrize("file_name", ["cuda.yaml", "gpus.yaml", "jax.yaml", "images.yaml"])
+def test_file_notes_are_a_map_of_kinds(matrix_dir: Path, file_name: str, notes: object, expected: str) -> None:
+    problems = problems_after(matrix_dir, file_name, lambda doc: doc.update(notes=notes))
+    assert len(problems) == 1
+    assert problems[0].startswith(f"{matrix_dir}/{file_name}:{expected}")
+
+
+def test_every_kind_of_note_is_accepted(matrix_dir: Path) -> None:
+    notes = {"scope": ["a"], "method": ["b"], "left_out": ["c"], "disagreements": ["d"]}
+    assert problems_after(matrix_dir, "jax.yaml", lambda doc: doc.update(notes=notes)) == []
