@@ -21,7 +21,9 @@ from dlenv.matrix.validate import matrix_files, validate_directory
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-COMPILED_FORMAT = 1
+# 2: file notes are a map of kinds (scope, method, left_out, disagreements); image rows name their require_cuda value
+# by the id of an entry in the images document's require_cuda list, which is kept as written (see Matrix.images).
+COMPILED_FORMAT = 2
 
 
 def source_digests(matrix_dir: Path) -> dict[str, str]:

@@ -52,6 +52,7 @@ SECTIONS: dict[str, tuple[Section, ...]] = {
         ),
     ),
     "images": (
+        Section("require_cuda", lambda r: _text(r.get("id")), lambda r: f"require_cuda {_text(r.get('id'))}"),
         Section(
             "images",
             lambda r: f"{_text(r.get('repository'))}:{_text(r.get('tag'))}",

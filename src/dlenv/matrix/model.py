@@ -341,17 +341,23 @@ class Image:
     framework: ImageFramework | None
     platforms: tuple[str, ...]
     require_cuda: str | None
+    """The NVIDIA_REQUIRE_CUDA value itself (the row names it by id; see from_dict)."""
     digest: str | None
     notes: str | None
     source: tuple[str, ...]
+    supported: bool | None = None
+    """False: the publisher lists the tag as unsupported; None: nothing recorded (never read as supported)."""
 
     @property
     def reference(self) -> str:
         return f"{self.repository}:{self.tag}"
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Image:
+    def from_dict(cls, data: Mapping[str, Any], require_cuda_values: Mapping[str, str] | None = None) -> Image:
+        """`require_cuda_values` is the document's require_cuda table as id -> value; the row's id is looked up in
+        it (validation has checked that every id resolves)."""
         framework = data.get("framework")
+        require_cuda_id = data.get("require_cuda")
         return cls(
             repository=data["repository"],
             tag=data["tag"],
@@ -362,11 +368,17 @@ class Image:
             python=data.get("python"),
             framework=ImageFramework(framework["name"], framework["version"]) if framework else None,
             platforms=_tuple(data, "platforms"),
-            require_cuda=data.get("require_cuda"),
+            require_cuda=(require_cuda_values or {})[require_cuda_id] if require_cuda_id is not None else None,
             digest=data.get("digest"),
             notes=data.get("notes"),
             source=_tuple(data, "source"),
+            supported=data.get("supported"),
         )
+
+
+def require_cuda_table(document: Mapping[str, Any]) -> dict[str, str]:
+    """An images document's require_cuda entries as id -> NVIDIA_REQUIRE_CUDA value."""
+    return {entry["id"]: entry["value"] for entry in document.get("require_cuda", ())}
 
 
 @dataclass(frozen=True, slots=True)
@@ -574,7 +586,9 @@ class Matrix:
     @property
     def images(self) -> tuple[Image, ...]:
         def build() -> tuple[Image, ...]:
-            return tuple(Image.from_dict(row) for row in (self.document("images") or {}).get("images", ()))
+            document = self.document("images") or {}
+            values = require_cuda_table(document)
+            return tuple(Image.from_dict(row, values) for row in document.get("images", ()))
 
         built: tuple[Image, ...] = self._table("images", build)
         return built

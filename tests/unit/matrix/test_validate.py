@@ -235,6 +235,60 @@ def test_a_package_belongs_to_one_framework_subject(matrix_dir: Path) -> None:
     ]
 
 
+# ---------------------------------------------------------------------------------------------------- images table
+
+IMAGE = "images[0] (image nvidia/cuda:12.4.1-cudnn-runtime-ubuntu22.04)"
+
+
+def test_an_image_naming_an_unknown_require_cuda_id(matrix_dir: Path) -> None:
+    problems = problems_after(matrix_dir, "images.yaml", lambda doc: doc["images"][0].update(require_cuda="cuda12.4"))
+    assert problems == [
+        f"{matrix_dir}/images.yaml:{IMAGE}.require_cuda: 'cuda12.4' is not the id of a require_cuda entry"
+        " (fix: correct the id, or add a require_cuda entry with it)",
+        f"{matrix_dir}/images.yaml:require_cuda[0] (require_cuda cuda12.4-r470).id: no image row refers to this"
+        " entry (fix: remove it, or refer to it from an image row)",
+    ]
+
+
+def test_a_verbatim_require_cuda_value_on_a_row_points_at_the_table(matrix_dir: Path) -> None:
+    def edit(doc: dict[str, Any]) -> None:
+        doc["images"][0]["require_cuda"] = doc["require_cuda"][0]["value"]
+        doc["require_cuda"] = []
+
+    assert problems_after(matrix_dir, "images.yaml", edit) == [
+        f"{matrix_dir}/images.yaml:{IMAGE}.require_cuda: 'cuda>=12.4 brand=tesla,driver>=470,driver<471' is not the"
+        " id of a require_cuda entry (it looks like the NVIDIA_REQUIRE_CUDA value itself) (fix: add an entry"
+        " {id, value, source} to the file's top-level require_cuda list and write its id here)"
+    ]
+
+
+def test_a_require_cuda_value_has_one_entry(matrix_dir: Path) -> None:
+    def edit(doc: dict[str, Any]) -> None:
+        doc["require_cuda"].append({**doc["require_cuda"][0], "id": "cuda12.4-again"})
+        doc["images"].append({**doc["images"][0], "tag": "12.4.1-cudnn-devel-ubuntu22.04", "flavour": "cudnn-devel"})
+        doc["images"][-1]["require_cuda"] = "cuda12.4-again"
+
+    assert problems_after(matrix_dir, "images.yaml", edit) == [
+        f"{matrix_dir}/images.yaml:require_cuda[1] (require_cuda cuda12.4-again).value: require_cuda[0]"
+        " (require_cuda cuda12.4-r470) holds the same value (fix: remove this entry and refer to 'cuda12.4-r470'"
+        " instead)"
+    ]
+
+
+def test_require_cuda_ids_have_a_form_and_entries_need_a_value_and_source(matrix_dir: Path) -> None:
+    def edit(doc: dict[str, Any]) -> None:
+        doc["require_cuda"][0]["id"] = "CUDA 12.4"
+        doc["images"][0]["require_cuda"] = "CUDA 12.4"
+        doc["require_cuda"][0].pop("source")
+
+    problems = problems_after(matrix_dir, "images.yaml", edit)
+    assert [problem.split(" (fix:")[0] for problem in problems] == [
+        f"{matrix_dir}/images.yaml:require_cuda[0] (require_cuda CUDA 12.4): missing required field 'source'",
+        f"{matrix_dir}/images.yaml:require_cuda[0] (require_cuda CUDA 12.4).id: 'CUDA 12.4' is not in the expected"
+        " form",
+    ]
+
+
 # ---------------------------------------------------------------------------------------------------- file notes
 
 
