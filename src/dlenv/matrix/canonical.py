@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 LINE_WIDTH = 120
 INDENT = "  "
 
-_PLAIN_SAFE = re.compile(r"^[A-Za-z][A-Za-z0-9_.+\-/]*(?: [A-Za-z0-9_.+\-/]+)*$")
+# \Z, not $: $ also matches before a final newline, which a plain scalar would lose.
+_PLAIN_SAFE = re.compile(r"^[A-Za-z][A-Za-z0-9_.+\-/]*(?: [A-Za-z0-9_.+\-/]+)*\Z")
 # Words some YAML loaders (1.1 and 1.2) read as booleans or null when unquoted.
 _RESERVED_WORDS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null"})
 # Characters YAML forbids unescaped in a double-quoted scalar that json.dumps(ensure_ascii=False) leaves as they are.

@@ -37,6 +37,7 @@ def test_mini_files_equal_their_canonical_dump(path: Path) -> None:
         ("https://example.com/a", '"https://example.com/a"'),
         ("a, b", '"a, b"'),
         ("trailing ", '"trailing "'),
+        ("newline\n", '"newline\\n"'),
         ("", '""'),
         (True, "true"),
         (7, "7"),
