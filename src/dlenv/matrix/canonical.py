@@ -6,7 +6,7 @@ equal its own re-dump (a test checks it), so diffs between data refreshes show o
 * keys in the order of the JSON Schema's `properties`; free-form maps (companions, extras) sorted by key;
 * list order exactly as given (rows stay where their author put them);
 * top-level lists in block style, one row per `- ` item; a row's values on one line in flow style when the line fits
-  in 120 columns, else in block style;
+  in 120 columns, else in block style; a blank line before each top-level list and map;
 * comments are not kept, except the comment lines a file starts with (see canonical_text);
 * strings plain only when they start with a letter, are made of words of safe characters and cannot be read as
   anything but a string; everything else (versions, dates, URLs, prose) double-quoted.
@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 LINE_WIDTH = 120
 INDENT = "  "
 
-_PLAIN_SAFE = re.compile(r"^[A-Za-z][A-Za-z0-9_.+\-/]*(?: [A-Za-z0-9_.+\-/]+)*$")
+# \Z, not $: $ also matches before a final newline, which a plain scalar would lose.
+_PLAIN_SAFE = re.compile(r"^[A-Za-z][A-Za-z0-9_.+\-/]*(?: [A-Za-z0-9_.+\-/]+)*\Z")
 # Words some YAML loaders (1.1 and 1.2) read as booleans or null when unquoted.
 _RESERVED_WORDS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null"})
 # Characters YAML forbids unescaped in a double-quoted scalar that json.dumps(ensure_ascii=False) leaves as they are.
@@ -160,9 +161,9 @@ def dump_yaml(doc: Mapping[str, Any], schemas: Mapping[str, Mapping[str, Any]] |
     lines: list[str] = []
     for index, (key, value) in enumerate(writer.ordered_items(doc, root)):
         child = writer.property_schema(root, key)
-        is_section = isinstance(value, list) and bool(value)
-        if is_section and index > 0:
-            lines.append("")  # a blank line before each list section keeps long files navigable
+        is_block = isinstance(value, list | Mapping) and bool(value)
+        if is_block and index > 0:
+            lines.append("")  # a blank line before each list section and each map (notes, family) keeps files navigable
         lines.extend(writer.field(key, value, child, indent=0, top_level=True))
     return "\n".join(lines) + "\n"
 

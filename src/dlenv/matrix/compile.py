@@ -27,6 +27,9 @@ from dlenv.matrix.validate import matrix_files, validate_directory
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+# 2: the layout in the module docstring (an envelope line, then a line per subject); file notes are a map of kinds
+# (scope, method, left_out, disagreements); image rows name their require_cuda value by the id of an entry in the
+# images document's require_cuda list, which is kept as written (see Matrix.images).
 COMPILED_FORMAT = 2
 
 

@@ -7,6 +7,7 @@ the row its author wrote.
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +15,7 @@ from dlenv.matrix.model import normalize_gpu_name, version_key
 from dlenv.matrix.schemas import schema_kind
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Hashable, Mapping
+    from collections.abc import Callable, Hashable
 
 
 def _text(value: object) -> str:
@@ -51,6 +52,7 @@ SECTIONS: dict[str, tuple[Section, ...]] = {
         ),
     ),
     "images": (
+        Section("require_cuda", lambda r: _text(r.get("id")), lambda r: f"require_cuda {_text(r.get('id'))}"),
         Section(
             "images",
             lambda r: f"{_text(r.get('repository'))}:{_text(r.get('tag'))}",
@@ -149,8 +151,12 @@ def _merge_header(header: dict[str, Any], overlay: Mapping[str, Any]) -> None:
     for key, value in overlay.items():
         if key == "matrix_version":
             header[key] = max(str(header.get(key, "")), str(value))
-        elif key == "notes" and isinstance(value, list):
-            existing = list(header.get("notes", []))
-            header["notes"] = existing + [note for note in value if note not in existing]
+        elif key == "notes" and isinstance(value, Mapping) and isinstance(header.get("notes", {}), Mapping):
+            # Each kind of note (scope, method, ...) gains the overlay's sentences it does not hold yet.
+            merged = {kind: list(notes) for kind, notes in header.get("notes", {}).items()}
+            for kind, notes in value.items():
+                existing = merged.setdefault(kind, [])
+                existing += [note for note in notes if note not in existing] if isinstance(notes, list) else []
+            header["notes"] = merged
         elif key not in header:
             header[key] = value

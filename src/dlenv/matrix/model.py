@@ -46,6 +46,41 @@ def _tuple(data: Mapping[str, Any], key: str) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True, slots=True)
+class MatrixNotes:
+    """What a matrix file says about its data as a whole, by kind (the `notes` map of every schema)."""
+
+    scope: tuple[str, ...] = ()
+    """What the file covers: which releases, tags or products it lists and how its rows are cut."""
+    method: tuple[str, ...] = ()
+    """Where the values of each field come from and how they were read."""
+    left_out: tuple[str, ...] = ()
+    """Facts searched for and not found, or left out on purpose, and why."""
+    disagreements: tuple[str, ...] = ()
+    """Where sources disagree: what each says and which one the rows keep."""
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> MatrixNotes:
+        data = data or {}
+        return cls(
+            _tuple(data, "scope"), _tuple(data, "method"), _tuple(data, "left_out"), _tuple(data, "disagreements")
+        )
+
+    def by_kind(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """(heading, sentences) for each kind that has any, in schema order: 'Scope', 'Method', 'Left out', ..."""
+        kinds = (
+            ("Scope", self.scope),
+            ("Method", self.method),
+            ("Left out", self.left_out),
+            ("Disagreements", self.disagreements),
+        )
+        return tuple((heading, notes) for heading, notes in kinds if notes)
+
+    def sentences(self) -> tuple[str, ...]:
+        """Every note, kind after kind."""
+        return tuple(note for _, notes in self.by_kind() for note in notes)
+
+
+@dataclass(frozen=True, slots=True)
 class DriverFloor:
     """A minimum driver version per OS; None where the source states none."""
 
@@ -306,17 +341,23 @@ class Image:
     framework: ImageFramework | None
     platforms: tuple[str, ...]
     require_cuda: str | None
+    """The NVIDIA_REQUIRE_CUDA value itself (the row names it by id; see from_dict)."""
     digest: str | None
     notes: str | None
     source: tuple[str, ...]
+    supported: bool | None = None
+    """False: the publisher lists the tag as unsupported; None: nothing recorded (never read as supported)."""
 
     @property
     def reference(self) -> str:
         return f"{self.repository}:{self.tag}"
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Image:
+    def from_dict(cls, data: Mapping[str, Any], require_cuda_values: Mapping[str, str] | None = None) -> Image:
+        """`require_cuda_values` is the document's require_cuda table as id -> value; the row's id is looked up in
+        it (validation has checked that every id resolves)."""
         framework = data.get("framework")
+        require_cuda_id = data.get("require_cuda")
         return cls(
             repository=data["repository"],
             tag=data["tag"],
@@ -327,11 +368,17 @@ class Image:
             python=data.get("python"),
             framework=ImageFramework(framework["name"], framework["version"]) if framework else None,
             platforms=_tuple(data, "platforms"),
-            require_cuda=data.get("require_cuda"),
+            require_cuda=(require_cuda_values or {})[require_cuda_id] if require_cuda_id is not None else None,
             digest=data.get("digest"),
             notes=data.get("notes"),
             source=_tuple(data, "source"),
+            supported=data.get("supported"),
         )
+
+
+def require_cuda_table(document: Mapping[str, Any]) -> dict[str, str]:
+    """An images document's require_cuda entries as id -> NVIDIA_REQUIRE_CUDA value."""
+    return {entry["id"]: entry["value"] for entry in document.get("require_cuda", ())}
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,7 +387,7 @@ class CudaMatrix:
     majors: tuple[CudaMajor, ...]
     toolkits: tuple[CudaToolkit, ...]
     forward_compat: tuple[ForwardCompat, ...]
-    notes: tuple[str, ...] = ()
+    notes: MatrixNotes = MatrixNotes()
 
     @classmethod
     def from_document(cls, doc: Mapping[str, Any] | None) -> CudaMatrix:
@@ -350,7 +397,7 @@ class CudaMatrix:
             majors=tuple(CudaMajor.from_dict(row) for row in doc.get("majors", ())),
             toolkits=tuple(CudaToolkit.from_dict(row) for row in doc.get("toolkits", ())),
             forward_compat=tuple(ForwardCompat.from_dict(row) for row in doc.get("forward_compat", ())),
-            notes=_tuple(doc, "notes"),
+            notes=MatrixNotes.from_dict(doc.get("notes")),
         )
 
 
@@ -359,7 +406,7 @@ class GpuMatrix:
     matrix_version: str | None
     architectures: tuple[Architecture, ...]
     gpus: tuple[GpuProduct, ...]
-    notes: tuple[str, ...] = ()
+    notes: MatrixNotes = MatrixNotes()
 
     @classmethod
     def from_document(cls, doc: Mapping[str, Any] | None) -> GpuMatrix:
@@ -368,7 +415,7 @@ class GpuMatrix:
             matrix_version=doc.get("matrix_version"),
             architectures=tuple(Architecture.from_dict(row) for row in doc.get("architectures", ())),
             gpus=tuple(GpuProduct.from_dict(row) for row in doc.get("gpus", ())),
-            notes=_tuple(doc, "notes"),
+            notes=MatrixNotes.from_dict(doc.get("notes")),
         )
 
 
@@ -395,7 +442,7 @@ class Framework:
     matrix_version: str | None
     releases: tuple[FrameworkRelease, ...]
     builds: tuple[FrameworkBuild, ...]
-    notes: tuple[str, ...] = ()
+    notes: MatrixNotes = MatrixNotes()
     family: FrameworkFamily = FrameworkFamily()
     # Lookup tables, filled on first use; the dict is mutated, never reassigned, so the record stays frozen.
     _index: dict[str, Any] = field(default_factory=dict, compare=False, repr=False, hash=False)
@@ -407,7 +454,7 @@ class Framework:
             matrix_version=doc.get("matrix_version"),
             releases=tuple(FrameworkRelease.from_dict(row) for row in doc.get("releases", ())),
             builds=tuple(FrameworkBuild.from_dict(row) for row in doc.get("builds", ())),
-            notes=_tuple(doc, "notes"),
+            notes=MatrixNotes.from_dict(doc.get("notes")),
             family=FrameworkFamily.from_dict(doc.get("family")),
         )
 
@@ -539,7 +586,9 @@ class Matrix:
     @property
     def images(self) -> tuple[Image, ...]:
         def build() -> tuple[Image, ...]:
-            return tuple(Image.from_dict(row) for row in (self.document("images") or {}).get("images", ()))
+            document = self.document("images") or {}
+            values = require_cuda_table(document)
+            return tuple(Image.from_dict(row, values) for row in document.get("images", ()))
 
         built: tuple[Image, ...] = self._table("images", build)
         return built

@@ -93,7 +93,7 @@ def _show_framework(framework: Framework, query: str, version: str | None) -> Sh
             row = record_dict(listed)
             row["builds"] = [build.build for build in framework.builds_of(listed.version)]
             rows.append(row)
-        return ShowResult(query, "framework", framework.subject, tuple(rows), framework.notes)
+        return ShowResult(query, "framework", framework.subject, tuple(rows), framework.notes.sentences())
     release = framework.release(version)
     if release is None:
         newest = framework.newest_release()

@@ -6,7 +6,7 @@ Every problem is one `InputError` naming the file, the row, the field, what is w
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -111,7 +111,7 @@ def validate_documents(
         for earlier, later in merged.add_document(doc, path):
             if earlier.path in layer_paths:
                 report.problems.append(_duplicate(earlier, later))
-    report.problems.extend(check_invariants(merged, skip=rows_with_schema_errors))
+    report.problems.extend(check_invariants(merged, skip=rows_with_schema_errors, layer=layer_paths))
     return report
 
 
@@ -225,8 +225,14 @@ def _major_minor(text: str) -> str:
     return ".".join(text.split(".")[:2])
 
 
-def check_invariants(merged: MergedMatrix, *, skip: set[tuple[str, str, int]] | None = None) -> list[InputError]:
-    """Cross-row and cross-file rules over the layered matrix (rows with schema errors are left to those errors)."""
+def check_invariants(
+    merged: MergedMatrix, *, skip: set[tuple[str, str, int]] | None = None, layer: Collection[str] | None = None
+) -> list[InputError]:
+    """Cross-row and cross-file rules over the layered matrix (rows with schema errors are left to those errors).
+
+    `layer`: the files being validated (an overlay's); rules about an entry's own file apply to entries from those
+    only, so shipped data under an overlay is not reported against it. None: every file.
+    """
     skipped = skip or set()
 
     def rows(subject: str, section: str, *, all_rows: bool = False) -> list[LocatedRow]:
@@ -299,6 +305,7 @@ def check_invariants(merged: MergedMatrix, *, skip: set[tuple[str, str, int]] | 
                 check_cuda(located, "cuda_range.max", cuda_range.get("max"))
 
     problems.extend(_check_packages(merged, rows))
+    problems.extend(_check_require_cuda(rows, layer))
     if unchecked_cuda:
         problems.append(
             InputError(
@@ -333,6 +340,53 @@ def _check_packages(merged: MergedMatrix, rows: Callable[..., list[LocatedRow]])
                             "a distribution belongs to one framework subject: rename it or move the build",
                         )
                     )
+    return problems
+
+
+def _check_require_cuda(rows: Callable[..., list[LocatedRow]], layer: Collection[str] | None) -> list[InputError]:
+    """Image rows name their NVIDIA_REQUIRE_CUDA value by the id of a require_cuda entry: every id resolves, every
+    entry is used and holds a value no other entry holds (one home per value)."""
+    problems: list[InputError] = []
+    ids = {str(entry.row.get("id")) for entry in rows("images", "require_cuda", all_rows=True)}
+    for located in rows("images", "images"):
+        wanted = located.row.get("require_cuda")
+        if wanted is None or str(wanted) in ids:
+            continue
+        verbatim = " " in str(wanted) or ">" in str(wanted) or "=" in str(wanted)
+        problems.append(
+            _problem(
+                located,
+                "require_cuda",
+                f"{wanted!r} is not the id of a require_cuda entry"
+                + (" (it looks like the NVIDIA_REQUIRE_CUDA value itself)" if verbatim else ""),
+                "add an entry {id, value, source} to the file's top-level require_cuda list and write its id here"
+                if verbatim
+                else "correct the id, or add a require_cuda entry with it",
+            )
+        )
+    used = {str(located.row.get("require_cuda")) for located in rows("images", "images", all_rows=True)}
+    holder: dict[str, LocatedRow] = {}
+    for entry in rows("images", "require_cuda"):
+        value = str(entry.row.get("value"))
+        earlier = holder.setdefault(value, entry)
+        if layer is not None and entry.path not in layer:
+            continue
+        if str(entry.row.get("id")) not in used:
+            problems.append(
+                _problem(
+                    entry, "id", "no image row refers to this entry", "remove it, or refer to it from an image row"
+                )
+            )
+        if earlier is not entry:
+            origin = earlier.where if earlier.path == entry.path else f"{earlier.path}:{earlier.where}"
+            problems.append(
+                _problem(
+                    entry,
+                    "value",
+                    f"{origin} holds the same value",
+                    f"remove this entry and refer to {earlier.row.get('id')!r} instead",
+                )
+            )
     return problems
 
 

@@ -37,6 +37,7 @@ def test_mini_files_equal_their_canonical_dump(path: Path) -> None:
         ("https://example.com/a", '"https://example.com/a"'),
         ("a, b", '"a, b"'),
         ("trailing ", '"trailing "'),
+        ("newline\n", '"newline\\n"'),
         ("", '""'),
         (True, "true"),
         (7, "7"),
@@ -59,6 +60,16 @@ def test_keys_follow_the_schema_order_whatever_the_input_order() -> None:
     assert text.splitlines()[:3] == ["schema_version: 1", 'matrix_version: "2026.11.01"', "subject: pytorch"]
     assert '  - version: "1.0"\n    python: ["3.12"]\n    source: ["https://example.com"]\n' in text
     assert "builds: []" in text
+
+
+def test_top_level_maps_are_blocks_set_off_by_a_blank_line() -> None:
+    notes = {"left_out": ["c"], "scope": ["a"]}
+    doc = {**HEADER, "notes": notes, "family": {"runtime_compiler": "build_cuda", "source": ["index:x/1.0"]}}
+    text = dump_yaml({**doc, "releases": [], "builds": []})
+    assert text.startswith(
+        'schema_version: 1\nmatrix_version: "2026.11.01"\nsubject: pytorch\n\nnotes:\n  scope: [a]\n  left_out: [c]\n'
+        '\nfamily:\n  runtime_compiler: build_cuda\n  source: ["index:x/1.0"]\nreleases: []\n'
+    )
 
 
 def test_free_form_maps_are_sorted_and_round_trip() -> None:

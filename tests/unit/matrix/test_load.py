@@ -229,3 +229,62 @@ def test_a_format_1_compiled_file_still_reads(shipped_mini: Path, tmp_path: Path
     older = tmp_path / "old.json"
     older.write_text(json.dumps({**compiled, "format": 1, "subjects": dict(compiled["subjects"])}), encoding="utf-8")
     assert load.read_documents_at(older) == load.read_documents_at(shipped_mini)
+
+
+def images_overlay() -> dict[str, Any]:
+    """Replaces the shipped nvidia/cuda row with one of its own require_cuda value, adds one on the shipped value."""
+    source = ["https://git.acme.example/images/nvidia-cuda"]
+    row = {"repository": "nvidia/cuda", "flavour": "cudnn-runtime", "cuda": "12.4.1", "source": source}
+    return {
+        **HEADER,
+        "subject": "images",
+        "require_cuda": [{"id": "cuda12.4-acme", "value": "cuda>=12.4", "source": source}],
+        "images": [
+            {**row, "tag": "12.4.1-cudnn-runtime-ubuntu22.04", "require_cuda": "cuda12.4-acme", "supported": False},
+            {**row, "tag": "12.4.1-cudnn-runtime-ubuntu24.04", "require_cuda": "cuda12.4-r470"},
+        ],
+    }
+
+
+def test_overlay_images_name_shipped_or_own_require_cuda_values(shipped_mini: Path, tmp_path: Path) -> None:
+    write_yaml(tmp_path / "overlay" / "images.yaml", images_overlay())
+    matrix = load.load_matrix(tmp_path / "overlay")
+    replaced = matrix.image("nvidia/cuda:12.4.1-cudnn-runtime-ubuntu22.04")
+    added = matrix.image("nvidia/cuda:12.4.1-cudnn-runtime-ubuntu24.04")
+    assert replaced is not None and replaced.require_cuda == "cuda>=12.4" and replaced.supported is False
+    assert added is not None and added.require_cuda == "cuda>=12.4 brand=tesla,driver>=470,driver<471"
+    assert added.supported is None  # not stated: never read as supported
+    # With the replacing row alone, no row uses the shipped entry any more: not the overlay's fault, so no problem.
+    write_yaml(tmp_path / "overlay2" / "images.yaml", {**images_overlay(), "images": images_overlay()["images"][:1]})
+    assert load.load_matrix(tmp_path / "overlay2").image(added.reference) is None
+
+
+def test_an_unused_overlay_require_cuda_entry_is_reported(shipped_mini: Path, tmp_path: Path) -> None:
+    doc = images_overlay()
+    doc["images"][0]["require_cuda"] = "cuda12.4-r470"
+    write_yaml(tmp_path / "overlay" / "images.yaml", doc)
+    with pytest.raises(MatrixProblems) as caught:
+        load.load_matrix(tmp_path / "overlay")
+    assert str(caught.value) == (
+        f"{tmp_path}/overlay/images.yaml:require_cuda[0] (require_cuda cuda12.4-acme).id: no image row refers to"
+        " this entry (fix: remove it, or refer to it from an image row)"
+    )
+
+
+def test_overlay_notes_add_to_each_kind(shipped_mini: Path, tmp_path: Path) -> None:
+    shipped = load.load_matrix(env={}).cuda.notes
+    assert shipped.scope == ("A frozen mini-matrix for unit tests; not the real data.",) and not shipped.left_out
+    doc = {
+        **HEADER,
+        "subject": "cuda",
+        "notes": {"scope": ["In-house: driver floors of our fleet."], "left_out": ["CUDA 10.x."]},
+        "majors": [],
+        "toolkits": [],
+        "forward_compat": [],
+    }
+    write_yaml(tmp_path / "overlay" / "cuda.yaml", doc)
+    notes = load.load_matrix(tmp_path / "overlay").cuda.notes
+    assert notes.scope == (*shipped.scope, "In-house: driver floors of our fleet.")
+    assert notes.left_out == ("CUDA 10.x.",) and notes.method == () and notes.disagreements == ()
+    assert [heading for heading, _ in notes.by_kind()] == ["Scope", "Left out"]
+    assert notes.sentences() == (*notes.scope, "CUDA 10.x.")

@@ -233,3 +233,82 @@ def test_a_package_belongs_to_one_framework_subject(matrix_dir: Path) -> None:
         f" jax builds ({matrix_dir}/jax.yaml:builds[0] (release 0.4.35, build cuda12))"
         " (fix: a distribution belongs to one framework subject: rename it or move the build)"
     ]
+
+
+# ---------------------------------------------------------------------------------------------------- images table
+
+IMAGE = "images[0] (image nvidia/cuda:12.4.1-cudnn-runtime-ubuntu22.04)"
+
+
+def test_an_image_naming_an_unknown_require_cuda_id(matrix_dir: Path) -> None:
+    problems = problems_after(matrix_dir, "images.yaml", lambda doc: doc["images"][0].update(require_cuda="cuda12.4"))
+    assert problems == [
+        f"{matrix_dir}/images.yaml:{IMAGE}.require_cuda: 'cuda12.4' is not the id of a require_cuda entry"
+        " (fix: correct the id, or add a require_cuda entry with it)",
+        f"{matrix_dir}/images.yaml:require_cuda[0] (require_cuda cuda12.4-r470).id: no image row refers to this"
+        " entry (fix: remove it, or refer to it from an image row)",
+    ]
+
+
+def test_a_verbatim_require_cuda_value_on_a_row_points_at_the_table(matrix_dir: Path) -> None:
+    def edit(doc: dict[str, Any]) -> None:
+        doc["images"][0]["require_cuda"] = doc["require_cuda"][0]["value"]
+        doc["require_cuda"] = []
+
+    assert problems_after(matrix_dir, "images.yaml", edit) == [
+        f"{matrix_dir}/images.yaml:{IMAGE}.require_cuda: 'cuda>=12.4 brand=tesla,driver>=470,driver<471' is not the"
+        " id of a require_cuda entry (it looks like the NVIDIA_REQUIRE_CUDA value itself) (fix: add an entry"
+        " {id, value, source} to the file's top-level require_cuda list and write its id here)"
+    ]
+
+
+def test_a_require_cuda_value_has_one_entry(matrix_dir: Path) -> None:
+    def edit(doc: dict[str, Any]) -> None:
+        doc["require_cuda"].append({**doc["require_cuda"][0], "id": "cuda12.4-again"})
+        doc["images"].append({**doc["images"][0], "tag": "12.4.1-cudnn-devel-ubuntu22.04", "flavour": "cudnn-devel"})
+        doc["images"][-1]["require_cuda"] = "cuda12.4-again"
+
+    assert problems_after(matrix_dir, "images.yaml", edit) == [
+        f"{matrix_dir}/images.yaml:require_cuda[1] (require_cuda cuda12.4-again).value: require_cuda[0]"
+        " (require_cuda cuda12.4-r470) holds the same value (fix: remove this entry and refer to 'cuda12.4-r470'"
+        " instead)"
+    ]
+
+
+def test_require_cuda_ids_have_a_form_and_entries_need_a_value_and_source(matrix_dir: Path) -> None:
+    def edit(doc: dict[str, Any]) -> None:
+        doc["require_cuda"][0]["id"] = "CUDA 12.4"
+        doc["images"][0]["require_cuda"] = "CUDA 12.4"
+        doc["require_cuda"][0].pop("source")
+
+    problems = problems_after(matrix_dir, "images.yaml", edit)
+    assert [problem.split(" (fix:")[0] for problem in problems] == [
+        f"{matrix_dir}/images.yaml:require_cuda[0] (require_cuda CUDA 12.4): missing required field 'source'",
+        f"{matrix_dir}/images.yaml:require_cuda[0] (require_cuda CUDA 12.4).id: 'CUDA 12.4' is not in the expected"
+        " form",
+    ]
+
+
+# ---------------------------------------------------------------------------------------------------- file notes
+
+
+@pytest.mark.parametrize(
+    ("notes", "expected"),
+    [
+        (["free text"], "notes: ['free text'] is a list, not object (fix: write a object)"),
+        ({"caveats": ["x"]}, "notes: unknown field 'caveats' (fix: remove it or correct its spelling (fields: scope,"),
+        ({"scope": []}, "notes.scope: must not be empty (fix: list at least 1 item(s))"),
+        ({}, "notes: must not be empty (fix: give at least one field)"),
+    ],
+    ids=["list", "unknown-kind", "empty-kind", "empty"],
+)
+@pytest.mark.parametrize("file_name", ["cuda.yaml", "gpus.yaml", "jax.yaml", "images.yaml"])
+def test_file_notes_are_a_map_of_kinds(matrix_dir: Path, file_name: str, notes: object, expected: str) -> None:
+    problems = problems_after(matrix_dir, file_name, lambda doc: doc.update(notes=notes))
+    assert len(problems) == 1
+    assert problems[0].startswith(f"{matrix_dir}/{file_name}:{expected}")
+
+
+def test_every_kind_of_note_is_accepted(matrix_dir: Path) -> None:
+    notes = {"scope": ["a"], "method": ["b"], "left_out": ["c"], "disagreements": ["d"]}
+    assert problems_after(matrix_dir, "jax.yaml", lambda doc: doc.update(notes=notes)) == []
