@@ -73,6 +73,8 @@ def test_actionlint_and_shellcheck_pass_on_the_action(tmp_path: Path) -> None:
     shutil.copyfile(ROOT / "action.yml", tmp_path / "action.yml")
     workflows = tmp_path / ".github" / "workflows"
     workflows.mkdir(parents=True)
+    for workflow in (ROOT / ".github" / "workflows").glob("*.yml"):  # the repository's own (the weekly update)
+        shutil.copyfile(workflow, workflows / workflow.name)
     (workflows / "ci.yml").write_text(
         "on: push\njobs:\n  check:\n    runs-on: ubuntu-24.04\n    steps:\n      - uses: actions/checkout@v4\n"
         "      - uses: ./\n        with:\n          requirements: torch\n          driver: 535.104.05\n"

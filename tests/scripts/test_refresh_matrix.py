@@ -1,35 +1,25 @@
-"""scripts/refresh_matrix.py against recorded index responses on a loopback server."""
+"""scripts/refresh_matrix.py (dlenv.matrix.refresh.cli) against recorded index responses on a loopback server."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
-import importlib.util
 import io
-import sys
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+from packaging.version import Version
 
 from dlenv.matrix.canonical import dump_yaml, load_yaml_text
+from dlenv.matrix.model import RefreshPolicy, RefreshScope
+from dlenv.matrix.refresh.cli import main, shipped_policies
 from tests.unit.index.server import IndexServer, closed_port, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = "2026-11-24"
-
-
-def _load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("refresh_matrix", ROOT / "scripts" / "refresh_matrix.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["refresh_matrix"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-refresh = _load_script()
 
 PYTORCH: dict[str, Any] = {
     "schema_version": 1,
@@ -100,10 +90,12 @@ def matrices(tmp_path: Path) -> Path:
     return directory
 
 
-def run(server: IndexServer, matrices: Path, *arguments: str) -> tuple[int, str, str]:
+def run(
+    server: IndexServer, matrices: Path, *arguments: str, policies: Mapping[str, RefreshPolicy] | None = None
+) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     argv = ["--index-url", server.simple_url, "--matrices", str(matrices), "--today", TODAY, "--retries", "1"]
-    code = refresh.main([*argv, *arguments], stdout=out, stderr=err)
+    code = main([*argv, *arguments], stdout=out, stderr=err, policies=policies)
     return code, out.getvalue(), err.getvalue()
 
 
@@ -229,7 +221,7 @@ def test_force_writes_through_a_temporary_file_and_os_replace(
         assert Path(source).parent == path.parent and Path(source).read_text(encoding="utf-8").startswith(COMMENT)
         raise OSError("disk full")
 
-    monkeypatch.setattr(refresh.os, "replace", failing_replace)
+    monkeypatch.setattr(os, "replace", failing_replace)
     with pytest.raises(OSError, match="disk full"):
         run(server, matrices, "--subject", "pytorch", "--force")
     assert len(replaced) == 1 and replaced[0][1] == str(path)
@@ -271,15 +263,16 @@ def test_new_release_without_enough_index_facts_gets_no_build(server: IndexServe
     assert "projects not on this index: 2 (tensorflow-cpu, tensorflow-gpu)" in out
 
 
-def test_window_policy_for_cupy(server: IndexServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_window_policy_for_cupy(server: IndexServer, tmp_path: Path) -> None:
     matrices = tmp_path / "m"
     matrices.mkdir()
     code, out, err = run(server, matrices, "--missing", "--subject", "cupy")
     assert code == 1
     assert "missing from the matrix: 3 (12.3.0, 13.5.1, 13.6.0)" in out
     assert "absent" in err
-    monkeypatch.setitem(refresh.SCOPE, "cupy", refresh.Scope(since=datetime.date(2024, 1, 1)))
-    code, out, _ = run(server, matrices, "--missing", "--subject", "cupy")
+    policies = shipped_policies()
+    policies["cupy"] = dataclasses.replace(policies["cupy"], scope=RefreshScope(since=datetime.date(2024, 1, 1)))
+    code, out, _ = run(server, matrices, "--missing", "--subject", "cupy", policies=policies)
     assert "missing from the matrix: 2 (13.5.1, 13.6.0)" in out
 
 
@@ -301,18 +294,18 @@ def test_window_policy_for_cupy(server: IndexServer, tmp_path: Path, monkeypatch
 )
 def test_scope_policy(subject: str, version: str, released: str | None, expected: bool) -> None:
     when = datetime.date.fromisoformat(released) if released else None
-    assert refresh.in_scope(refresh.SCOPE[subject], refresh.Version(version), when) is expected
+    assert shipped_policies()[subject].scope.covers(Version(version), when) is expected
 
 
 def test_policy_tables_cover_the_same_subjects() -> None:
-    assert set(refresh.SCOPE) == set(refresh.PROJECTS) == {"pytorch", "tensorflow", "jax", "cupy", "rapids"}
+    assert set(shipped_policies()) == {"pytorch", "tensorflow", "jax", "cupy", "rapids"}
 
 
 def test_network_failure_exits_with_the_index_code(matrices: Path) -> None:
     out, err = io.StringIO(), io.StringIO()
     url = f"http://127.0.0.1:{closed_port()}/simple/"
     argv = ["--index-url", url, "--matrices", str(matrices), "--retries", "0", "--missing"]
-    code = refresh.main(argv, stdout=out, stderr=err)
+    code = main(argv, stdout=out, stderr=err)
     assert code == 4
     errors = [line for line in err.getvalue().splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "connection failed" in errors[0] and "fix:" in errors[0]
@@ -373,3 +366,29 @@ def test_rapids_releases_are_yy_mm_series(server: IndexServer, tmp_path: Path) -
     code, out, _ = run(server, matrices, "--subject", "rapids", "--force")
     assert code == 0 and "nothing to change" in out
     assert "25.10: Python list not derivable from wheel tags; not added" in out  # curated for RAPIDS
+
+
+def _with_refresh_block(matrices: Path, refresh: dict[str, Any]) -> None:
+    path = matrices / "pytorch.yaml"
+    doc = _doc(path)
+    doc["family"] = {"refresh": refresh, "source": ["index:torch/2.9.1"]}
+    path.write_text(COMMENT + dump_yaml(doc), encoding="utf-8")
+
+
+def test_the_policy_is_read_from_the_files_family_block(server: IndexServer, matrices: Path) -> None:
+    _with_refresh_block(matrices, {"release_projects": ["torch"], "python_projects": ["torch"], "scope": {}})
+    code, out, _ = run(server, matrices, "--missing", "--subject", "pytorch")
+    assert code == 1 and "missing from the matrix: 2 (1.7.1, 2.9.1)" in out  # no floor in this file's scope
+    _with_refresh_block(
+        matrices, {"release_projects": ["torch"], "python_projects": ["torch"], "scope": {"min_version": "3.0"}}
+    )
+    code, out, _ = run(server, matrices, "--missing", "--subject", "pytorch")
+    assert code == 0 and "missing releases: 0" in out
+
+
+def test_a_bad_refresh_block_exits_2_naming_the_field(server: IndexServer, matrices: Path) -> None:
+    _with_refresh_block(matrices, {"release_projects": "torch", "python_projects": []})
+    code, _, err = run(server, matrices, "--missing", "--subject", "pytorch")
+    assert code == 2
+    assert "pytorch.yaml:family.refresh.release_projects" in err and "fix:" in err
+    assert server.paths() == []  # refused before the index is read

@@ -1,7 +1,7 @@
 """Reading a Python package index: which index pip uses, the Simple API (JSON form), wheel names and metadata.
 
-Used by scripts/refresh_matrix.py and `dlenv lock`. Nothing here names a registry's host: the default index comes
-from the user's pip configuration or, failing that, from pip itself at run time.
+Used by the matrix refresh (dlenv.matrix.refresh) and `dlenv lock`. Nothing here names a registry's host: the
+default index comes from the user's pip configuration or, failing that, from pip itself at run time.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ construction only copies fields; it never re-checks them. Field names follow the
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -420,18 +421,106 @@ class GpuMatrix:
 
 
 @dataclass(frozen=True, slots=True)
+class RefreshScope:
+    """Which index releases a framework file must cover. Pre-releases and fully yanked releases never are."""
+
+    min_version: str | None = None
+    """Releases at or above this version."""
+    extra_series: tuple[str, ...] = ()
+    """Plus every release of these series below min_version ('1.15': 1.15.x)."""
+    since: datetime.date | None = None
+    """Only releases first uploaded on or after this date."""
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> RefreshScope:
+        data = data or {}
+        since = data.get("since")
+        return cls(
+            min_version=data.get("min_version"),
+            extra_series=_tuple(data, "extra_series"),
+            since=datetime.date.fromisoformat(since) if isinstance(since, str) else since,
+        )
+
+    def covers(self, version: Version, released: datetime.date | None) -> bool:
+        """Whether the matrix must list index release `version`, first uploaded on `released`."""
+        if version.is_prerelease or version.is_devrelease:
+            return False
+        if self.since is not None and (released is None or released < self.since):
+            return False
+        if self.min_version is not None and version < Version(self.min_version):
+            series = ".".join(str(part) for part in version.release[:2])
+            return series in self.extra_series
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshPolicy:
+    """How the matrix refresh reads a framework from the package index (`family.refresh`; dlenv.matrix.refresh)."""
+
+    release_projects: tuple[str, ...]
+    """Index projects whose versions are the framework's releases; the first is the one companions pin."""
+    python_projects: tuple[str, ...] = ()
+    """Projects whose wheel tags give a release's Python list (empty: the lists are curated, never touched)."""
+    build_projects: tuple[str, ...] = ()
+    """Projects read for per-build facts only."""
+    companions: tuple[str, ...] = ()
+    """Projects pinning PRIMARY==X in Requires-Dist (torchvision: torch==X)."""
+    default_build: str | None = None
+    """The package whose default Linux x86_64 wheel pins its CUDA runtime: new releases get that build row."""
+    series: bool = False
+    """The matrix lists YY.MM release series: index versions 24.8.0 and 24.8.3 are release 24.08."""
+    released_projects: tuple[str, ...] = ()
+    """Projects whose first upload dates a release (default: release_projects)."""
+    scope: RefreshScope = RefreshScope()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> RefreshPolicy | None:
+        if not data:
+            return None
+        return cls(
+            release_projects=_tuple(data, "release_projects"),
+            python_projects=_tuple(data, "python_projects"),
+            build_projects=_tuple(data, "build_projects"),
+            companions=_tuple(data, "companions"),
+            default_build=data.get("default_build"),
+            series=bool(data.get("series", False)),
+            released_projects=_tuple(data, "released_projects"),
+            scope=RefreshScope.from_dict(data.get("scope")),
+        )
+
+    @property
+    def primary(self) -> str:
+        return self.release_projects[0]
+
+    @property
+    def dated_by(self) -> tuple[str, ...]:
+        return self.released_projects or self.release_projects
+
+    @property
+    def build_package(self) -> str:
+        """The package whose default Linux build row the refresh keeps up to date."""
+        return self.default_build or self.primary
+
+
+@dataclass(frozen=True, slots=True)
 class FrameworkFamily:
     """What holds for every build of a framework and decides how builds are judged."""
 
     runtime_compiler: str = "none"
     """'build_cuda': GPU kernels are compiled at run time by the PTX compiler of the build's CUDA (XLA)."""
     source: tuple[str, ...] = ()
+    refresh: RefreshPolicy | None = None
+    """How the matrix refresh reads the framework from the package index; None: it is not refreshed."""
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> FrameworkFamily:
         if not data:
             return cls()
-        return cls(runtime_compiler=data.get("runtime_compiler", "none"), source=_tuple(data, "source"))
+        return cls(
+            runtime_compiler=data.get("runtime_compiler", "none"),
+            source=_tuple(data, "source"),
+            refresh=RefreshPolicy.from_dict(data.get("refresh")),
+        )
 
 
 @dataclass(frozen=True, slots=True)
