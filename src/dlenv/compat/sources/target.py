@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, cast
 
 from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag, compatible_tags, cpython_tags, mac_platforms
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -311,12 +311,3 @@ def companion_allows(primary: Candidate, companions: Mapping[str, RequirementInp
         if expected is None or companion_finding(primary, requirement, expected) is not None:
             return False
     return True
-
-
-def parse_cuda_spec(text: str) -> str | None:
-    """A PEP 440 specifier on CUDA versions, or None when `text` is not one."""
-    try:
-        SpecifierSet(text)
-    except InvalidSpecifier:
-        return None
-    return text
