@@ -7,6 +7,7 @@ A new entry says how the name is used. Dead code is removed, not listed here.
 from __future__ import annotations
 
 import io
+import types
 import zipfile
 
 import requests
@@ -30,6 +31,10 @@ _ = [
     fleet_cmd.check_fleet,
     fleet_cmd.resolve_fleet,
     matrix_cmd.validate,
+    # set on the command dlenv.cli.typer_app builds from an option group (main's CLI work): typer reads the
+    # expanded signature through inspect.signature and typing.get_type_hints
+    types.SimpleNamespace(__signature__=None).__signature__,
+    types.SimpleNamespace(__annotations__={}).__annotations__,
     # members of the Enums typer offers as choices (--format pixi, --format pylock, manifest job)
     env_cmd.EnvFormat.pixi,
     lock_cmd.LockFormat.pylock,
