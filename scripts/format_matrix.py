@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from dlenv.errors import EXIT_BAD_INPUT, EXIT_PROBLEMS, InputError  # noqa: E402
+from dlenv.files import write_atomically  # noqa: E402
 from dlenv.matrix.canonical import canonical_text  # noqa: E402
 from dlenv.matrix.schemas import read_schema_dir  # noqa: E402
 from dlenv.matrix.validate import matrix_files  # noqa: E402
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             changed += 1
             if args.force:
-                path.write_text(canonical, encoding="utf-8")
+                write_atomically(path, canonical)
                 print(f"formatted {path}", file=sys.stderr)
             else:
                 sys.stdout.writelines(

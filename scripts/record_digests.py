@@ -11,7 +11,7 @@ gives its index digest) for the `Docker-Content-Digest` header, following a Bear
 (`python`) is asked for as `library/NAME`, the official-images namespace (--library-prefix '' turns that off).
 
 The registry is configuration (--registry, or DLENV_REGISTRY_URL): nothing is built in. It prints a unified diff of
-images.yaml (stdout) and a summary (stderr), and writes only with --force, atomically (temporary file + os.replace).
+images.yaml (stdout) and a summary (stderr), and writes only with --force, atomically (dlenv.files).
 A digest already recorded that the registry now reports differently is shown in the diff, as any change.
 
 Exit codes: 0 nothing to change (or written with --force); 1 changes pending without --force; 2 bad input
@@ -26,12 +26,15 @@ import fnmatch
 import os
 import re
 import sys
-import tempfile
 from pathlib import Path
 
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from dlenv.files import write_atomically  # noqa: E402
+
 ACCEPT = ", ".join(
     (
         "application/vnd.oci.image.index.v1+json",
@@ -163,9 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"record_digests: {len(wanted)} image(s) asked, {changed} digest(s) new or changed, {failures} failed",
           file=sys.stderr)  # fmt: skip
     if changed and args.force:
-        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False, suffix=".tmp") as out:
-            out.write(updated)
-        os.replace(out.name, path)
+        write_atomically(path, updated)  # NamedTemporaryFile's 0600 once replaced images.yaml's mode
     if failures:
         return 4
     return 1 if changed and not args.force else 0

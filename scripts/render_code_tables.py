@@ -17,6 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from dlenv.files import write_atomically  # noqa: E402
 from dlenv.findings import table  # noqa: E402
 
 PAGES = ("README.md", "docs/check.md", "docs/fleet.md")
@@ -42,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         if new != text:
             stale.append(name)
             if not args.check:
-                path.write_text(new, encoding="utf-8")
+                write_atomically(path, new)
     if stale:
         print(f"{'stale' if args.check else 'written'}: {', '.join(stale)}", file=sys.stderr)
     return 1 if stale and args.check else 0

@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from dlenv.errors import EXIT_BAD_INPUT, EXIT_PROBLEMS, InputError  # noqa: E402
+from dlenv.files import write_atomically  # noqa: E402
 from dlenv.matrix.load import read_documents_at  # noqa: E402
 from dlenv.matrix.model import CudaMajor, Framework, FrameworkBuild, Matrix, MatrixNotes  # noqa: E402
 from dlenv.matrix.validate import MatrixProblems  # noqa: E402
@@ -227,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_PROBLEMS if changed or stale else 0
     args.out.mkdir(parents=True, exist_ok=True)
     for name in changed:
-        (args.out / name).write_text(pages[name], encoding="utf-8")
+        write_atomically(args.out / name, pages[name])
     for name in stale:
         (args.out / name).unlink()
     print(f"{len(changed)} page(s) written, {len(stale)} removed in {args.out}", file=sys.stderr)

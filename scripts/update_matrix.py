@@ -41,10 +41,11 @@ import compile_matrix  # noqa: E402
 import format_matrix  # noqa: E402
 import render_matrix_docs  # noqa: E402
 from dlenv.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_PROBLEMS, DlenvError  # noqa: E402
+from dlenv.files import write_atomically  # noqa: E402
 from dlenv.matrix.load import read_documents_at  # noqa: E402
 from dlenv.matrix.queries import diff  # noqa: E402
 from dlenv.matrix.refresh.cli import make_client, shipped_policies  # noqa: E402
-from dlenv.matrix.refresh.run import refresh_each, summary_lines, write_atomically, write_outcomes  # noqa: E402
+from dlenv.matrix.refresh.run import refresh_each, summary_lines, write_outcomes  # noqa: E402
 from dlenv.matrix.schemas import COMPILED_PATH  # noqa: E402
 from dlenv.render.console import make_console  # noqa: E402
 from dlenv.render.matrix import render_diff  # noqa: E402

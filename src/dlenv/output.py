@@ -8,21 +8,18 @@ What `-o PATH` may name (docs: README "Output files"):
 - anything else — a directory, a device node (`-o /dev/null`), a FIFO, a socket, an empty path — is refused with
   exit 2, `--force` or not: dlenv writes regular files only.
 
-The text is written into an unnamed file in the target's directory (O_TMPFILE) and only given a name at the very
-end, so a `kill -9` while writing leaves nothing behind; where O_TMPFILE is missing, a `.NAME.*.tmp` file is used
-and removed on every error dlenv sees. Any OS error (no space, read-only, a name over 255 bytes) is one InputError.
+The file is written by dlenv.files.write_atomically (never half-written, a new file with the umask's mode, a replaced
+one keeping its mode). Any OS error (no space, read-only, a name over 255 bytes) is one InputError.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 import stat
 import sys
-import tempfile
 from pathlib import Path
 
 from dlenv.errors import InputError
+from dlenv.files import write_atomically
 
 _FIX = "choose a writable -o path"
 
@@ -80,73 +77,9 @@ def write_output(text: str, destination: str | None, *, force: bool = False) -> 
         sys.stdout.flush()
         return
     path = _target(destination, force)
-    data = text.encode("utf-8")
     try:
-        mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o666 & ~_umask()
-        _write_atomically(path, data, mode)
+        write_atomically(path, text)
     except OSError as error:
         raise InputError(
             f"cannot write: {getattr(error, 'strerror', None) or error}", path=destination, fix=_FIX
         ) from None
-
-
-def _write_atomically(path: Path, data: bytes, mode: int) -> None:
-    directory = str(path.parent) if str(path.parent) else "."
-    if hasattr(os, "O_TMPFILE") and os.path.isdir("/proc/self/fd"):  # naming it later goes through /proc
-        try:
-            descriptor = os.open(directory, os.O_TMPFILE | os.O_WRONLY, mode)
-        except OSError:  # a filesystem without O_TMPFILE
-            pass
-        else:
-            try:
-                _fill(descriptor, data, mode)
-                if _name_and_replace(descriptor, directory, path):
-                    return
-            finally:
-                os.close(descriptor)
-    descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=".dlenv-", suffix=".tmp")
-    try:
-        _fill(descriptor, data, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    finally:
-        os.close(descriptor)
-
-
-def _fill(descriptor: int, data: bytes, mode: int) -> None:
-    os.fchmod(descriptor, mode)  # O_TMPFILE/mkstemp modes are not what a plain open() would give
-    view = memoryview(data)
-    while view:
-        view = view[os.write(descriptor, view) :]
-    os.fsync(descriptor)
-
-
-def _name_and_replace(descriptor: int, directory: str, path: Path) -> bool:
-    """Link the unnamed file into the directory and rename it over the target at once; False where the kernel
-    refuses the link (then the caller writes a named temporary file)."""
-    name = f".dlenv-{os.getpid()}-{os.urandom(4).hex()}.tmp"
-    directory_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        try:
-            # dst_dir_fd makes CPython call linkat(AT_SYMLINK_FOLLOW), which links the file /proc/self/fd/N names
-            os.link(f"/proc/self/fd/{descriptor}", name, dst_dir_fd=directory_fd, follow_symlinks=True)
-        except OSError:
-            return False
-        try:
-            os.replace(name, path.name, src_dir_fd=directory_fd, dst_dir_fd=directory_fd)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(name, dir_fd=directory_fd)
-            raise
-        return True
-    finally:
-        os.close(directory_fd)
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current

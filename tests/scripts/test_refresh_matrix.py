@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import io
-import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -209,24 +208,28 @@ def test_second_run_changes_nothing(server: IndexServer, matrices: Path) -> None
     assert (matrices / "pytorch.yaml").read_bytes() == after
 
 
-def test_force_writes_through_a_temporary_file_and_os_replace(
+def test_force_writes_through_the_atomic_writer(
     server: IndexServer, matrices: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The refresh writes with dlenv.files.write_atomically (tests/unit/test_files.py: never a half-written file, no
+    temporary left behind); a failing write leaves the file as it was and says so."""
+    from dlenv.matrix.refresh import run as refresh_run
+
     path = matrices / "pytorch.yaml"
     before = path.read_bytes()
-    replaced: list[tuple[str, str]] = []
+    written: list[Path] = []
 
-    def failing_replace(source: str, target: Path) -> None:
-        replaced.append((str(source), str(target)))
-        assert Path(source).parent == path.parent and Path(source).read_text(encoding="utf-8").startswith(COMMENT)
+    def failing_write(target: Path, data: str) -> None:
+        written.append(target)
+        assert data.startswith(COMMENT)
         raise OSError("disk full")
 
-    monkeypatch.setattr(os, "replace", failing_replace)
+    monkeypatch.setattr(refresh_run, "write_atomically", failing_write)
     with pytest.raises(OSError, match="disk full"):
         run(server, matrices, "--subject", "pytorch", "--force")
-    assert len(replaced) == 1 and replaced[0][1] == str(path)
-    assert path.read_bytes() == before  # never a half-written file
-    assert [p.name for p in matrices.iterdir()] == ["pytorch.yaml"]  # the temporary file is cleaned up
+    assert written == [path]
+    assert path.read_bytes() == before
+    assert [p.name for p in matrices.iterdir()] == ["pytorch.yaml"]
 
     monkeypatch.undo()
     assert run(server, matrices, "--subject", "pytorch", "--force")[0] == 0

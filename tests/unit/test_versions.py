@@ -6,7 +6,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dlenv.versions import CudaVersion, parse_compute_capability, parse_cuda, parse_driver
+from dlenv.versions import (
+    ComputeCapability,
+    CudaVersion,
+    parse_compute_capability,
+    parse_cuda,
+    parse_driver,
+    parse_version,
+    sortable_version,
+)
 
 majors = st.integers(min_value=1, max_value=99)
 minors = st.integers(min_value=0, max_value=9)
@@ -73,3 +81,46 @@ def test_compute_capability_spellings_agree(major: int, minor: int) -> None:
 def test_not_versions() -> None:
     assert parse_driver("latest") is None
     assert parse_compute_capability("Hopper") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("9.0a", ComputeCapability(9, 0, "a")),
+        ("10.0f", ComputeCapability(10, 0, "f")),
+        ("SM_90A", ComputeCapability(9, 0, "a")),
+        ("sm_120", ComputeCapability(12, 0)),
+        ("compute_100f", ComputeCapability(10, 0, "f")),
+        (" 8.6 ", ComputeCapability(8, 6)),
+        ("8.6b", None),
+        ("sm_8.6", None),
+        ("86", None),
+        ("9" * 5000 + ".0", None),
+    ],
+)
+def test_a_target_keeps_its_suffix(text: str, expected: ComputeCapability | None) -> None:
+    parsed = ComputeCapability.parse(text)
+    assert parsed == expected
+    assert parse_compute_capability(text) == (expected.plain if expected else None)
+
+
+def test_capabilities_sort_numerically() -> None:
+    assert str(ComputeCapability(9, 0, "a")) == "9.0a"
+    assert ComputeCapability.parse("9.0") < ComputeCapability.parse("10.0")  # type: ignore[operator]
+
+
+def test_a_bare_driver_branch_sorts_before_every_release_of_it() -> None:
+    # NVIDIA's tables write floors as a branch ('>= 580'); as a host's driver, '535' is judged as the earliest 535
+    branch, release = parse_driver("535"), parse_driver("535.43.02")
+    assert branch == (535,) and release is not None and branch < release < (536,)
+    assert parse_driver("535.104.05.1") is None and parse_driver("535.") is None
+
+
+def test_sortable_versions() -> None:
+    assert sorted(["2.10.0", "2.9.1", "nightly", "2.10.0rc1"], key=sortable_version) == [
+        "nightly",
+        "2.9.1",
+        "2.10.0rc1",
+        "2.10.0",
+    ]
+    assert parse_version("not a version") is None and parse_version("1" * 5000) is None

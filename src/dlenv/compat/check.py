@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from packaging.version import InvalidVersion, Version
+from packaging.utils import canonicalize_name
 
 from dlenv.compat.candidate import Candidate, RuleContext
 from dlenv.compat.coinstall import coinstall_findings
@@ -20,7 +20,7 @@ from dlenv.compat.evaluate import Evaluation, best, evaluate, rank
 from dlenv.compat.sources import hooks as input_hooks
 from dlenv.errors import EXIT_OK, EXIT_PROBLEMS
 from dlenv.host.model import Finding, Severity
-from dlenv.matrix.model import normalize_dist_name
+from dlenv.versions import parse_version, sortable_version
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterable, Sequence
@@ -81,19 +81,12 @@ class CheckReport:
         return EXIT_PROBLEMS if not self.compatible or (strict and self.has_warnings) else EXIT_OK
 
 
-def _version(text: str) -> Version | None:
-    try:
-        return Version(text)
-    except InvalidVersion:
-        return None
-
-
 def candidates_for(framework: Framework, package: str, extras: Collection[str] = ()) -> list[Candidate]:
     """Every (release, build) of `framework` that installs `package`: the builds that are `package`, and the builds
     an extra of it pulls in (`jax[cuda12]` installs the jax-cuda12-plugin build). With `extras` named, the builds
     those extras pull in, if any do."""
     # extras compare normalised, as names do (PEP 685): jax[cuda12_pip] is the extra the metadata spells cuda12-pip
-    extras = {normalize_dist_name(extra) for extra in extras}
+    extras = {canonicalize_name(extra) for extra in extras}
     direct, through_extras = [], []
     for release in framework.releases:
         builds = framework.builds_of(release.version)
@@ -113,7 +106,7 @@ def candidates_for(framework: Framework, package: str, extras: Collection[str] =
                 through_extras += [
                     Candidate(framework.subject, package, release, build, e)
                     for e in pulling
-                    if normalize_dist_name(e) in extras
+                    if canonicalize_name(e) in extras
                 ]
             elif pulling:
                 # Unasked, take the extra that brings the CUDA libraries with it (jax[cuda12], not cuda12-local).
@@ -125,9 +118,9 @@ def candidates_for(framework: Framework, package: str, extras: Collection[str] =
 
 
 def _names_any(requirements: Iterable[str], packages: Iterable[str]) -> bool:
-    wanted = {normalize_dist_name(package) for package in packages}
+    wanted = {canonicalize_name(package) for package in packages}
     names = (match.group() for requirement in requirements if (match := _REQUIREMENT_NAME.match(requirement)))
-    return any(normalize_dist_name(name) in wanted for name in names)
+    return any(canonicalize_name(name) in wanted for name in names)
 
 
 def matches_requirement(requirement: RequirementInput, candidate: Candidate) -> bool:
@@ -142,14 +135,12 @@ def matches_requirement(requirement: RequirementInput, candidate: Candidate) -> 
 
 
 def _nearest(framework: Framework, package: str, version: str) -> str:
-    wanted = _version(version.split("+", maxsplit=1)[0])
-    releases = sorted(
-        {c.release.version for c in candidates_for(framework, package)}, key=lambda v: _version(v) or Version("0")
-    )
+    wanted = parse_version(version.split("+", maxsplit=1)[0])
+    releases = sorted({c.release.version for c in candidates_for(framework, package)}, key=sortable_version)
     if wanted is None or not releases:
         return ", ".join(releases[-3:])
-    below = [r for r in releases if (_version(r) or Version("0")) < wanted][-2:]
-    above = [r for r in releases if (_version(r) or Version("0")) > wanted][:2]
+    below = [r for r in releases if sortable_version(r) < wanted][-2:]
+    above = [r for r in releases if sortable_version(r) > wanted][:2]
     return ", ".join(below + above)
 
 
@@ -205,7 +196,7 @@ def _alternatives(
 
 
 def check_requirement(ctx: RuleContext, requirement: RequirementInput) -> RequirementResult:
-    package = requirement.name.lower().replace("_", "-")
+    package = canonicalize_name(requirement.name)
     framework = ctx.matrix.framework_for_package(package)
     if framework is None:
         return RequirementResult(
@@ -260,9 +251,9 @@ def _extras_unknown(framework: Framework, requirement: RequirementInput, candida
     """Extras the matrix does not record for the release install something it could not judge (jax[cuda12_pip]
     pulls in a CUDA jaxlib): what pip installs for them is not what was evaluated."""
     known = {
-        normalize_dist_name(name) for build in framework.builds_of(candidate.release.version) for name in build.extras
+        canonicalize_name(name) for build in framework.builds_of(candidate.release.version) for name in build.extras
     }
-    unknown = sorted(e for e in requirement.requirement.extras if normalize_dist_name(e) not in known)
+    unknown = sorted(e for e in requirement.requirement.extras if canonicalize_name(e) not in known)
     if not unknown:
         return None
     return Finding(

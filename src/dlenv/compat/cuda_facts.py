@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING
 from dlenv.versions import CudaVersion, parse_cuda, parse_driver
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from dlenv.matrix.model import DriverFloor, Matrix
 
 
@@ -50,9 +48,6 @@ class CudaFacts:
             if floor_parsed and version and floor_parsed <= parsed and (best is None or version > best):
                 best = version
         return best
-
-    def cuda_versions(self) -> Sequence[CudaVersion]:
-        return sorted({v for t in self.matrix.cuda.toolkits if (v := parse_cuda(t.version)) is not None})
 
     def compiler_targets(self, cuda: CudaVersion) -> tuple[str, ...]:
         """Compute capabilities nvcc of CUDA MAJOR.MINOR can build code for (any of its patch releases)."""

@@ -5,14 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from packaging.version import InvalidVersion, Version
-
 from dlenv.compat.cuda_rules import driver_rule, host_fault_rule
 from dlenv.compat.gpu_rules import gpu_rule, ptx_jit_rule
 from dlenv.compat.platform_rules import accelerator_rule, platform_rule, python_rule, tensorflow_libraries_rule
 from dlenv.host.model import Finding, Severity
+from dlenv.versions import sortable_version
 
 if TYPE_CHECKING:
+    from packaging.version import Version
+
     from dlenv.compat.candidate import Candidate, RuleContext
 
 RULES = (
@@ -56,13 +57,6 @@ def _evaluate(ctx: RuleContext, candidate: Candidate) -> Evaluation:
     return Evaluation(candidate, tuple(findings))
 
 
-def _version(text: str) -> Version:
-    try:
-        return Version(text)
-    except InvalidVersion:
-        return Version("0")
-
-
 # How the driver runs a build's CUDA, best first: natively, through minor-version compatibility (no JIT of newer
 # PTX, so no run-time-compiled kernels newer than the driver), through the cuda-compat package (an opt-in).
 DRIVER_TIERS = ("native", "minor_version_compat", "forward_compat_required")
@@ -88,7 +82,7 @@ def rank(ctx: RuleContext, evaluation: Evaluation) -> tuple[bool, bool, int, Ver
         evaluation.compatible,
         (candidate.build.accelerator == "cuda") == wants_gpu,
         driver_tier(evaluation),
-        _version(candidate.release.version),
+        sortable_version(candidate.release.version),
         evaluation.clean,
         (cuda.major, cuda.minor or 0) if cuda else (0, 0),
     )

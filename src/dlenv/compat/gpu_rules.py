@@ -7,45 +7,25 @@ any GPU of capability >= X.y.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from dlenv.compat.cuda_rules import driver_rule
 from dlenv.host.model import Finding, Gpu, Severity
-from dlenv.versions import CudaVersion, driver_branch, parse_cuda
+from dlenv.versions import ComputeCapability, CudaVersion, driver_branch, parse_cuda
 
 if TYPE_CHECKING:
     from dlenv.compat.candidate import Candidate, RuleContext
     from dlenv.matrix.model import Matrix
 
 
-@dataclass(frozen=True, order=True)
-class Capability:
-    major: int
-    minor: int
-    suffix: str = ""
-
-    @classmethod
-    def parse(cls, text: str) -> Capability | None:
-        value = text.strip().lower().removeprefix("sm_").removeprefix("compute_")
-        suffix = value[-1] if value[-1:] in ("a", "f") else ""
-        core = value[:-1] if suffix else value
-        major, sep, minor = core.partition(".")
-        if not sep or not major.isdigit() or not minor.isdigit():
-            return None
-        return cls(int(major), int(minor), suffix)
-
-    def __str__(self) -> str:
-        return f"{self.major}.{self.minor}{self.suffix}"
-
-
-def sass_runs_on(target: Capability, gpu: Capability) -> bool:
+def sass_runs_on(target: ComputeCapability, gpu: ComputeCapability) -> bool:
     if target.suffix == "a":
         return (target.major, target.minor) == (gpu.major, gpu.minor)
     return target.major == gpu.major and target.minor <= gpu.minor
 
 
-def ptx_runs_on(target: Capability, gpu: Capability) -> bool:
+def ptx_runs_on(target: ComputeCapability, gpu: ComputeCapability) -> bool:
     if target.suffix == "a":
         return (target.major, target.minor) == (gpu.major, gpu.minor)
     if target.suffix == "f":
@@ -53,11 +33,11 @@ def ptx_runs_on(target: Capability, gpu: Capability) -> bool:
     return (target.major, target.minor) <= (gpu.major, gpu.minor)
 
 
-def coverage(candidate: Candidate, gpu: Capability, platform: str) -> str | None:
+def coverage(candidate: Candidate, gpu: ComputeCapability, platform: str) -> str | None:
     """'sass', 'ptx' or 'none' for a build whose targets are known on `platform`; None when they are not."""
     sass_texts, ptx_texts = candidate.build.targets_on(platform)
-    sass = [c for text in sass_texts if (c := Capability.parse(text))]
-    ptx = [c for text in ptx_texts if (c := Capability.parse(text))]
+    sass = [c for text in sass_texts if (c := ComputeCapability.parse(text))]
+    ptx = [c for text in ptx_texts if (c := ComputeCapability.parse(text))]
     if not sass and not ptx:
         return None
     if any(sass_runs_on(target, gpu) for target in sass):
@@ -115,7 +95,7 @@ def gpu_rule(ctx: RuleContext, candidate: Candidate) -> list[Finding]:
 
 def _gpu_findings(ctx: RuleContext, candidate: Candidate, gpu: Gpu) -> list[Finding]:
     findings: list[Finding] = []
-    capability = Capability.parse(gpu.compute_capability) if gpu.compute_capability else None
+    capability = ComputeCapability.parse(gpu.compute_capability) if gpu.compute_capability else None
     if capability is None:
         findings.append(
             Finding(
@@ -131,7 +111,7 @@ def _gpu_findings(ctx: RuleContext, candidate: Candidate, gpu: Gpu) -> list[Find
     driver = ctx.host.driver.version if ctx.host.driver else None
     if (branch := driver_branch_finding(ctx.matrix, driver, gpu, candidate.package)) is not None:
         findings.append(branch)
-    minimum = Capability.parse(candidate.build.min_compute_capability or "")
+    minimum = ComputeCapability.parse(candidate.build.min_compute_capability or "")
     if minimum is not None and (capability.major, capability.minor) < (minimum.major, minimum.minor):
         findings.append(
             Finding(
@@ -196,7 +176,9 @@ def ptx_jit_rule(ctx: RuleContext, candidate: Candidate) -> list[Finding]:
     if candidate.build.accelerator != "cuda":
         return []
     gpus = (_with_capability(ctx, gpu) for gpu in ctx.host.gpus)
-    capabilities = [c for gpu in gpus if gpu.compute_capability and (c := Capability.parse(gpu.compute_capability))]
+    capabilities = [
+        c for gpu in gpus if gpu.compute_capability and (c := ComputeCapability.parse(gpu.compute_capability))
+    ]
     # cheap first (most builds have SASS for the GPU): PTX-only coverage of some GPU; then the two rules' own verdicts
     if not any(coverage(candidate, capability, ctx.platform_key) == "ptx" for capability in capabilities):
         return []
@@ -220,12 +202,14 @@ def _compiler_targets(ctx: RuleContext, candidate: Candidate) -> tuple[CudaVersi
     (cuda.yaml), without the a/f-suffixed variants."""
     built_with = parse_cuda(candidate.build.cuda) if candidate.build.cuda else None
     targets = (
-        [c for text in ctx.cuda.compiler_targets(built_with) if (c := Capability.parse(text))] if built_with else []
+        [c for text in ctx.cuda.compiler_targets(built_with) if (c := ComputeCapability.parse(text))]
+        if built_with
+        else []
     )
     return built_with, [(c.major, c.minor) for c in targets if not c.suffix]
 
 
-def _compiler_bound(ctx: RuleContext, candidate: Candidate, gpu: Gpu, capability: Capability) -> Finding | None:
+def _compiler_bound(ctx: RuleContext, candidate: Candidate, gpu: Gpu, capability: ComputeCapability) -> Finding | None:
     """Without the build's arch list, the compiler it was built with still bounds it: nvcc of CUDA X.Y targets only
     the compute capabilities that release supports (cuda.yaml), so an older GPU cannot be covered at all and a newer
     one only through PTX JIT."""
@@ -248,16 +232,18 @@ def _compiler_bound(ctx: RuleContext, candidate: Candidate, gpu: Gpu, capability
         return Finding(
             "gpu_arch_newer_than_cuda",
             Severity.WARNING,
-            f"unverified: {candidate.label} was built with CUDA {built_with}, which predates compute capability "
-            f"{capability}: {_name(gpu)} can run it only by JIT-compiling PTX, if the build carries PTX (its arch "
-            "list is not recorded); otherwise 'no kernel image is available for execution on the device'.",
+            f"unverified: {candidate.label} was built with CUDA {built_with}, whose compiler predates {_name(gpu)}: "
+            "the GPU can run it only by JIT-compiling PTX, if the build carries PTX (its arch list is not recorded); "
+            "otherwise 'no kernel image is available for execution on the device'.",
             "prefer a build made with a CUDA release that targets this GPU; --strict fails on this",
             candidate.package,
         )
     return None
 
 
-def _runtime_compiler_bound(ctx: RuleContext, candidate: Candidate, gpu: Gpu, capability: Capability) -> Finding | None:
+def _runtime_compiler_bound(
+    ctx: RuleContext, candidate: Candidate, gpu: Gpu, capability: ComputeCapability
+) -> Finding | None:
     """Frameworks whose family compiles kernels at run time with the ptxas of the build's CUDA (XLA: JAX,
     TensorFlow) fail on a GPU that ptxas cannot target, whatever PTX the wheel ships."""
     framework = ctx.matrix.framework(candidate.subject)

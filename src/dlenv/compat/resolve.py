@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from packaging.version import InvalidVersion, Version
+from packaging.utils import canonicalize_name
 
 from dlenv.compat.check import candidates_for, cpu_build_on_gpu_host, matches_requirement, rule_context
 from dlenv.compat.coinstall import coinstall_findings
@@ -19,7 +19,7 @@ from dlenv.compat.evaluate import DRIVER_TIERS, Evaluation, evaluate, rank
 from dlenv.compat.sources import hooks as input_hooks
 from dlenv.errors import EXIT_OK, EXIT_PROBLEMS, InputError
 from dlenv.host.model import Finding, Severity
-from dlenv.matrix.model import normalize_dist_name
+from dlenv.versions import sortable_version
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -70,15 +70,8 @@ class Resolution:
         return EXIT_PROBLEMS if not self.resolved or (strict and self.has_warnings) else EXIT_OK
 
 
-def _version(text: str) -> Version:
-    try:
-        return Version(text)
-    except InvalidVersion:
-        return Version("0")
-
-
 def _ranked(ctx: RuleContext, requirement: RequirementInput) -> list[Evaluation]:
-    package = requirement.name.lower().replace("_", "-")
+    package = canonicalize_name(requirement.name)
     framework = ctx.matrix.framework_for_package(package)
     if framework is None:
         raise InputError(
@@ -110,13 +103,13 @@ def _nearest_to_working(evaluation: Evaluation) -> tuple[int, tuple[int, int], s
 
 def _rejections(ctx: RuleContext, ranked: list[Evaluation], chosen: Evaluation | None) -> tuple[Rejection, ...]:
     """For each release newer than the chosen one: why its best build of the wanted kind was not taken."""
-    floor = _version(chosen.candidate.release.version) if chosen else Version("0")
+    floor = sortable_version(chosen.candidate.release.version) if chosen else sortable_version("0")
     per_release: dict[str, list[Evaluation]] = {}
     for evaluation in ranked:
         per_release.setdefault(evaluation.candidate.release.version, []).append(evaluation)
     rejections = []
-    for release, evaluations in sorted(per_release.items(), key=lambda item: _version(item[0]), reverse=True):
-        if _version(release) <= floor:
+    for release, evaluations in sorted(per_release.items(), key=lambda item: sortable_version(item[0]), reverse=True):
+        if sortable_version(release) <= floor:
             break
         # On a GPU host a CPU build "works" but is not what was asked for: explain the GPU builds.
         wanted = [e for e in evaluations if rank(ctx, e)[1]] or evaluations
@@ -220,7 +213,7 @@ def resolve(
             target.chosen, _owned(matrix, target.chosen, companions)
         )
     )
-    orphans = set(companions) - {normalize_dist_name(t.requirement.name) for t in targets}
+    orphans = set(companions) - {canonicalize_name(t.requirement.name) for t in targets}
     targets += tuple(TargetResolution(companions[name], None, ()) for name in sorted(orphans))
     chosen_candidates = [t.chosen.candidate for t in targets if t.chosen is not None]
     return Resolution(host, matrix.matrix_version, targets, tuple(coinstall_findings(chosen_candidates)))

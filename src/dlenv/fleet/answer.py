@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
-from packaging.version import InvalidVersion, Version
+from packaging.utils import canonicalize_name
 
 from dlenv.compat.check import candidates_for, check, matches_requirement
 from dlenv.compat.evaluate import driver_tier
@@ -28,9 +28,12 @@ from dlenv.compat.resolve import resolve
 from dlenv.errors import EXIT_OK, EXIT_PROBLEMS, InputError
 from dlenv.fleet.labels import LABEL_ORIGIN
 from dlenv.host.model import Finding, Severity
+from dlenv.versions import sortable_version
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
+
+    from packaging.version import Version
 
     from dlenv.compat.resolve import Resolution
     from dlenv.fleet.reports import FailedNode, Fleet, Pool
@@ -152,13 +155,6 @@ class FleetAnswer:
         return EXIT_PROBLEMS if not self.compatible or (strict and self.has_warnings) else EXIT_OK
 
 
-def _version(text: str) -> Version:
-    try:
-        return Version(text)
-    except InvalidVersion:
-        return Version("0")
-
-
 def pool_label(host: HostFacts) -> str:
     """driver · GPUs · Python · OS/arch, in a few words."""
     driver = host.driver.version if host.driver and host.driver.version else "no driver"
@@ -277,7 +273,7 @@ def fleet_check(
 
 def releases_of(matrix: Matrix, requirement: RequirementInput) -> list[str]:
     """The releases the requirement allows that have a CUDA or CPU build, newest first."""
-    package = requirement.name.lower().replace("_", "-")
+    package = canonicalize_name(requirement.name)
     framework = matrix.framework_for_package(package)
     if framework is None:
         raise InputError(
@@ -290,7 +286,7 @@ def releases_of(matrix: Matrix, requirement: RequirementInput) -> list[str]:
         for c in candidates_for(framework, package, requirement.requirement.extras)
         if c.build.accelerator in ("cuda", "cpu") and matches_requirement(requirement, c)
     }
-    return sorted(releases, key=_version, reverse=True)
+    return sorted(releases, key=sortable_version, reverse=True)
 
 
 def pinned(requirement: RequirementInput, release: str) -> RequirementInput:
@@ -326,7 +322,7 @@ def _score(cells: Sequence[Cell], release: str, sizes: Sequence[int]) -> tuple[b
     row's, which is what lets `_walk` stop early."""
     runs = all(cell.status != "incompatible" for cell in cells)
     on_cpu = sum(size for cell, size in zip(cells, sizes, strict=False) if not cell.gpu_build)
-    return runs, -on_cpu, min(c.tier for c in cells) if runs else -1, _version(release)
+    return runs, -on_cpu, min(c.tier for c in cells) if runs else -1, sortable_version(release)
 
 
 # Pools are independent: above this many judgements a fleet is judged by one forked worker per core. The matrix

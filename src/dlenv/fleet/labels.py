@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from dlenv.errors import InputError
 from dlenv.fleet.reports import NodeReport
 from dlenv.host.model import Driver, Gpu, HostFacts, MigDevice, Platform
+from dlenv.versions import parse_compute_capability
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -84,7 +85,7 @@ def host_from_labels(labels: Mapping[str, str], node: str) -> HostFacts | None:
     if driver is None and name is None:
         return None
     major, minor = _label(labels, "gpu.compute.major"), _label(labels, "gpu.compute.minor")
-    capability = f"{int(major)}.{int(minor)}" if major and minor and major.isdigit() and minor.isdigit() else None
+    capability = parse_compute_capability(f"{major}.{minor}") if major and minor else None
     count_text = _label(labels, "gpu.count") or "1"
     if not count_text.isdigit():
         raise InputError(

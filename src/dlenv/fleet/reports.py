@@ -19,7 +19,7 @@ from dlenv.errors import InputError
 from dlenv.host.serialize import host_from_dict, host_to_dict
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterable
     from pathlib import Path
 
     from dlenv.host.model import HostFacts
@@ -253,8 +253,3 @@ def read_fleet(paths: Iterable[Path]) -> Fleet:
     for path in paths:
         reader.add_file(path)
     return reader.fleet()
-
-
-def iter_lines(reports: Iterable[NodeReport]) -> Iterator[str]:
-    for report in reports:
-        yield report_line(report)

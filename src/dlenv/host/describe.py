@@ -11,15 +11,13 @@ from dlenv.errors import InputError
 from dlenv.host.model import Driver, Gpu, HostFacts, Platform
 from dlenv.host.overrides import apply_overrides
 from dlenv.host.serialize import read_host_file
+from dlenv.versions import parse_compute_capability, parse_driver
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
     from pathlib import Path
 
 # Numbers are bounded in length (int() refuses strings over 4,300 digits; no real version has more than 6).
-_CAPABILITY = re.compile(r"^(\d{1,2})\.(\d{1,2})$")
-_SM = re.compile(r"^(?:sm_?|compute_)(\d{1,2})(\d)[af]?$", re.IGNORECASE)
-_DRIVER = re.compile(r"^\d{1,6}(\.\d{1,6}){1,2}$")
 _PYTHON = re.compile(r"^3\.\d{1,3}(\.\d{1,4})?$")
 _SYSTEMS = {"linux": "linux", "windows": "windows", "win": "windows", "macos": "macos", "darwin": "macos"}
 _ARCHES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64", "ppc64le": "ppc64le"}
@@ -64,11 +62,8 @@ class HostSpec:
 
 def _gpu_from_flag(text: str, index: int, knowledge: GpuKnowledge) -> Gpu:
     value = text.strip()
-    capability = _CAPABILITY.match(value)
-    sm = _SM.match(value)
-    if capability or sm:
-        groups = (capability or sm).groups()  # type: ignore[union-attr]
-        cc = f"{int(groups[0])}.{int(groups[1])}"
+    cc = parse_compute_capability(value)
+    if cc is not None:
         return Gpu(index=index, compute_capability=cc, architecture=knowledge.architecture_of(cc), source="flag")
     product = knowledge.gpu_by_name(value)
     if product is None:
@@ -85,8 +80,8 @@ def _gpu_from_flag(text: str, index: int, knowledge: GpuKnowledge) -> Gpu:
     return Gpu(index=index, name=name, compute_capability=cc, architecture=architecture, source="flag")
 
 
-def _checked(value: str | None, pattern: re.Pattern[str], flag: str, example: str) -> str | None:
-    if value is not None and not pattern.fullmatch(value.strip()):
+def _checked(value: str | None, valid: Callable[[str], object], flag: str, example: str) -> str | None:
+    if value is not None and not valid(value.strip()):
         shown = value if len(value) <= 40 else value[:40] + "…"
         raise InputError(f"{shown!r} is not valid", where=flag, fix=f"give a value such as {example}")
     return value.strip() if value is not None else None
@@ -104,8 +99,8 @@ def _choice(value: str | None, choices: Mapping[str, str], flag: str) -> str | N
 
 
 def apply_flags(host: HostFacts, spec: HostSpec, knowledge: Callable[[], GpuKnowledge]) -> HostFacts:
-    driver_version = _checked(spec.driver, _DRIVER, "--driver", "535.104.05")
-    python = _checked(spec.python, _PYTHON, "--python", "3.11")
+    driver_version = _checked(spec.driver, parse_driver, "--driver", "535.104.05")
+    python = _checked(spec.python, _PYTHON.fullmatch, "--python", "3.11")
     system = _choice(spec.system, _SYSTEMS, "--os")
     arch = _choice(spec.arch, _ARCHES, "--arch")
     platform = replace(

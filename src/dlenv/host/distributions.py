@@ -6,20 +6,14 @@ Listing dist-info folder names with os.scandir costs a few milliseconds, far les
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from packaging.utils import canonicalize_name
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
-
-_SEPARATORS = re.compile(r"[-_.]+")
-
-
-def normalize(name: str) -> str:
-    """PEP 503 name normalisation."""
-    return _SEPARATORS.sub("-", name).lower()
 
 
 @dataclass(frozen=True)
@@ -60,7 +54,7 @@ def _split_metadata_dir(name: str) -> tuple[str, str] | None:
             project, sep, rest = stem.partition("-")
             if not sep:
                 return None
-            return normalize(project), rest.split("-", 1)[0]
+            return canonicalize_name(project), rest.split("-", 1)[0]
     return None
 
 

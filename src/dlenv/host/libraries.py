@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dlenv.host.model import Library
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from dlenv.host.context import ProbeContext
     from dlenv.host.distributions import CondaPackage, Distribution
 
@@ -137,7 +138,3 @@ def system_libraries(ctx: ProbeContext) -> list[Library]:
     if not matching:
         return [header, *files]
     return [replace(library, version=header.version) if library in matching else library for library in files]
-
-
-def library_dir_of(library: Library) -> str:
-    return str(Path(library.location).parent)

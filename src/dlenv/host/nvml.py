@@ -43,10 +43,6 @@ class NvmlResult:
     gpus: list[Gpu] = field(default_factory=list)
     problems: list[ProbeProblem] = field(default_factory=list)
 
-    @property
-    def initialised(self) -> bool:
-        return self.driver is not None
-
 
 def _text(value: Any) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)

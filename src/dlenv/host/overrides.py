@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 
 from dlenv.errors import InputError
 from dlenv.host.model import Driver, HostFacts, Override
+from dlenv.versions import parse_driver
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
 _CUDA_VERSION = re.compile(r"^\d+(\.\d+){0,2}$")
-_DRIVER_VERSION = re.compile(r"^\d+(\.\d+){0,2}$")
 
 
 def apply_overrides(host: HostFacts, env: Mapping[str, str]) -> HostFacts:
@@ -39,7 +39,7 @@ def apply_overrides(host: HostFacts, env: Mapping[str, str]) -> HostFacts:
         )
     uv_driver = env.get("UV_CUDA_DRIVER_VERSION")
     if uv_driver:
-        if not _DRIVER_VERSION.match(uv_driver):
+        if parse_driver(uv_driver) is None or uv_driver != uv_driver.strip():
             raise InputError(
                 f"UV_CUDA_DRIVER_VERSION={uv_driver!r} is not a driver version",
                 where="environment",

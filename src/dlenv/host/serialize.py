@@ -20,6 +20,7 @@ from typing import Any, TypeVar, Union
 from dlenv.errors import InputError
 from dlenv.host.model import HOST_SCHEMA_VERSION, CudaToolkit, Driver, Framework, Gpu, HostFacts, Library, Platform
 from dlenv.text import describe_character, first_unsafe_character, printable
+from dlenv.versions import CAPABILITY_PATTERN, DRIVER_PATTERN
 
 if typing.TYPE_CHECKING:
     from pathlib import Path
@@ -47,12 +48,12 @@ _MEANINGS: dict[tuple[type, str], tuple[re.Pattern[str], str]] = {
     (Platform, "arch"): (re.compile(r"[a-z0-9_]{1,32}"), "x86_64"),
     (Platform, "python_version"): (re.compile(r"\d{1,2}\.\d{1,3}(?:\.\d{1,4})?(?:(?:a|b|rc)\d{1,4})?\+?"), "3.11.7"),
     (Platform, "glibc"): (re.compile(r"\d{1,3}\.\d{1,4}"), "2.36"),
-    (Driver, "version"): (re.compile(_DOTTED), "535.104.05"),
+    (Driver, "version"): (re.compile(DRIVER_PATTERN), "535.104.05"),
     (Driver, "max_cuda"): (re.compile(_DOTTED), "12.2"),
     (Driver, "nvml_version"): (re.compile(_DOTTED), "12.535.104.05"),
     (Driver, "kernel_module_version"): (re.compile(_DOTTED), "535.104.05"),
     (Driver, "library_version"): (re.compile(_DOTTED), "535.104.05"),
-    (Gpu, "compute_capability"): (re.compile(r"\d{1,2}\.\d{1,2}[af]?"), "8.6"),
+    (Gpu, "compute_capability"): (re.compile(CAPABILITY_PATTERN), "8.6"),
     (Gpu, "architecture"): (re.compile(r"[A-Za-z0-9 _-]{1,32}"), "Ampere"),
     (Gpu, "brand"): (re.compile(r"[a-z0-9_]{1,32}"), "tesla"),
     (CudaToolkit, "version"): (re.compile(_DOTTED), "12.4.131"),

@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from dlenv.host.model import Driver, Gpu
+from dlenv.versions import parse_compute_capability
 
 if TYPE_CHECKING:
     from xml.etree import ElementTree
@@ -62,12 +63,13 @@ def parse_smi_xml(text: str) -> tuple[Driver | None, tuple[Gpu, ...]]:
 
 
 def parse_compute_capabilities(text: str) -> dict[str, str]:
-    """`nvidia-smi --query-gpu=uuid,compute_cap --format=csv,noheader` -> {uuid: '9.0'}."""
+    """`nvidia-smi --query-gpu=uuid,compute_cap --format=csv,noheader` -> {uuid: '9.0'}; a value that is no compute
+    capability ('[N/A]') leaves the GPU's unknown."""
     capabilities = {}
     for line in text.splitlines():
         uuid, sep, capability = line.partition(",")
-        if sep and capability.strip():
-            capabilities[uuid.strip()] = capability.strip()
+        if sep and (parsed := parse_compute_capability(capability)) is not None:
+            capabilities[uuid.strip()] = parsed
     return capabilities
 
 

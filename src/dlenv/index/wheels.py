@@ -51,10 +51,6 @@ class WheelInfo:
     def local(self) -> str | None:
         return self.version.local
 
-    @property
-    def pure(self) -> bool:
-        return not self.platforms
-
 
 def platform_of(tag: str) -> tuple[tuple[str, ...], tuple[int, int] | None]:
     """dlenv platforms and minimum glibc that one platform tag stands for."""

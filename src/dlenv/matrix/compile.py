@@ -12,14 +12,12 @@ in full (about 12 ms) before any subject could be read.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dlenv.files import write_atomically
 from dlenv.matrix.model import Matrix
 from dlenv.matrix.schemas import COMPILED_PATH, SCHEMA_FILES, read_schema_dir
 from dlenv.matrix.validate import matrix_files, validate_directory
@@ -87,18 +85,8 @@ def compiled_text(compiled: dict[str, Any]) -> str:
 
 
 def write_compiled(compiled: dict[str, Any], path: Path = COMPILED_PATH) -> None:
-    """Write atomically: a temporary file in the same directory, then os.replace."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(compiled_text(compiled))
-        os.chmod(temporary, 0o644)  # mkstemp creates 0600; the file ships in the wheel
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    write_atomically(path, compiled_text(compiled))
 
 
 def stored_digests(path: Path = COMPILED_PATH) -> dict[str, str] | None:

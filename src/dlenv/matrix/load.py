@@ -191,11 +191,11 @@ def _cache_dir(env: Mapping[str, str]) -> Path | None:
 
 def _write_cache(path: Path, value: Mapping[str, Any]) -> None:
     """Best effort: a cache that cannot be written only costs the next run a validation."""
+    from dlenv.files import write_atomically
+
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
-        os.replace(temporary, path)
+        write_atomically(path, json.dumps(value, ensure_ascii=False))
 
 
 def _read_compiled_file(path: Path) -> Mapping[str, Any]:

@@ -10,14 +10,17 @@ import datetime
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from packaging.version import InvalidVersion, Version
+from packaging.utils import canonicalize_name
+
+from dlenv.versions import parse_compute_capability, parse_version, sortable_version
+
+if TYPE_CHECKING:
+    from packaging.version import Version
 
 _LEADING_VENDOR = re.compile(r"^(?:nvidia\s+)?(?:geforce\s+)?", re.IGNORECASE)
 _WHITESPACE = re.compile(r"\s+")
-_DIST_SEPARATORS = re.compile(r"[-_.]+")
-_CC_SUFFIX = re.compile(r"[af]$")
 
 
 def normalize_gpu_name(name: str) -> str:
@@ -25,16 +28,10 @@ def normalize_gpu_name(name: str) -> str:
     return _WHITESPACE.sub("", _LEADING_VENDOR.sub("", name.strip())).lower()
 
 
-def normalize_dist_name(name: str) -> str:
-    """PEP 503 normalisation: 'Cupy_CUDA12x' -> 'cupy-cuda12x'."""
-    return _DIST_SEPARATORS.sub("-", name).lower()
-
-
 def version_key(text: str) -> str:
     """The identity of a version: '2.4', '2.4.0' and '2.4.0.0' are one release; unparsable text stays as written."""
-    try:
-        parsed = Version(text)
-    except InvalidVersion:
+    parsed = parse_version(text)
+    if parsed is None:
         return text
     release = list(parsed.release)
     while len(release) > 1 and release[-1] == 0:
@@ -447,6 +444,8 @@ class RefreshScope:
             return False
         if self.since is not None and (released is None or released < self.since):
             return False
+        from packaging.version import Version
+
         if self.min_version is not None and version < Version(self.min_version):
             series = ".".join(str(part) for part in version.release[:2])
             return series in self.extra_series
@@ -567,14 +566,14 @@ class Framework:
     def packages(self) -> frozenset[str]:
         """Normalised distribution names that install some build of this framework."""
         return frozenset(
-            self._table("packages", lambda: frozenset(normalize_dist_name(p) for b in self.builds for p in b.packages))
+            self._table("packages", lambda: frozenset(canonicalize_name(p) for b in self.builds for p in b.packages))
         )
 
     def newest_release(self, *, include_prereleases: bool = False) -> FrameworkRelease | None:
         candidates = [
             r for r in self.releases if not r.yanked and (include_prereleases or not _is_prerelease(r.version))
         ]
-        return max(candidates, key=lambda r: _sortable_version(r.version), default=None)
+        return max(candidates, key=lambda r: sortable_version(r.version), default=None)
 
     def _group_builds(self) -> dict[str, tuple[FrameworkBuild, ...]]:
         grouped: dict[str, list[FrameworkBuild]] = {}
@@ -588,18 +587,9 @@ class Framework:
         return self._index[name]
 
 
-def _sortable_version(text: str) -> Version:
-    try:
-        return Version(text)
-    except InvalidVersion:
-        return Version("0")
-
-
 def _is_prerelease(text: str) -> bool:
-    try:
-        return Version(text).is_prerelease
-    except InvalidVersion:
-        return False
+    parsed = parse_version(text)
+    return parsed is not None and parsed.is_prerelease
 
 
 class FrameworkTable(Mapping[str, Framework]):
@@ -715,7 +705,7 @@ class Matrix:
 
     def architecture_of(self, compute_capability: str) -> Architecture | None:
         """The architecture that lists `compute_capability` ('9.0a' is looked up as '9.0')."""
-        wanted = _CC_SUFFIX.sub("", compute_capability.strip())
+        wanted = parse_compute_capability(compute_capability)
         return next((a for a in self.gpus.architectures if wanted in a.compute_capabilities), None)
 
     def architecture(self, name: str) -> Architecture | None:
@@ -728,7 +718,7 @@ class Matrix:
         if exact is not None or wanted.count(".") != 1:
             return exact
         same_minor = [t for t in self.cuda.toolkits if t.major_minor == wanted]
-        return max(same_minor, key=lambda t: _sortable_version(t.version), default=None)
+        return max(same_minor, key=lambda t: sortable_version(t.version), default=None)
 
     def cuda_major(self, major: int) -> CudaMajor | None:
         return next((m for m in self.cuda.majors if m.major == major), None)
@@ -738,7 +728,7 @@ class Matrix:
         index: Mapping[str, str] | None = self.packages
         if index is None:
             index = self._table("packages", self.package_index)
-        subject = index.get(normalize_dist_name(dist_name))
+        subject = index.get(canonicalize_name(dist_name))
         return self.frameworks.get(subject) if subject is not None else None
 
     def package_index(self) -> dict[str, str]:

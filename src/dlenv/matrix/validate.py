@@ -10,11 +10,12 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from dlenv.errors import InputError
 from dlenv.matrix.layers import LocatedRow, MergedMatrix, section_named, sections_of
-from dlenv.matrix.model import normalize_dist_name, normalize_gpu_name
+from dlenv.matrix.model import normalize_gpu_name
 from dlenv.matrix.schemas import schema_kind
 
 if TYPE_CHECKING:
@@ -328,7 +329,7 @@ def _check_packages(merged: MergedMatrix, rows: Callable[..., list[LocatedRow]])
             continue
         for located in rows(subject, "builds"):
             for index, package in enumerate(located.row.get("packages", [])):
-                key = normalize_dist_name(str(package))
+                key = canonicalize_name(str(package))
                 other_subject, other = owner.setdefault(key, (subject, located))
                 if other_subject != subject and (key, subject) not in reported:
                     reported.add((key, subject))  # once per package and subject, not once per build

@@ -2,8 +2,8 @@
 it, as `dlenv lock` does), a wheel of the running dlenv and `dlenv-check.lock`, which pins that wheel and the closure
 of its dependencies by sha256 for the image's check stage.
 
-Everything is made in a scratch directory first and moved into DIR only when all of it succeeded, so a failed
-resolution leaves no half-written context behind.
+Everything is made first (the wheel in a scratch directory, for pip) and written into DIR only when all of it
+succeeded, each file atomically (dlenv.files), so a failed resolution leaves no half-written context behind.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dlenv.errors import InputError
+from dlenv.files import write_atomically
 from dlenv.provision.container import TOOL_DIR, TOOL_LOCK
 from dlenv.provision.lock import PipRunner, _run_pip, parse_report, resolve_closure
 
@@ -85,18 +86,18 @@ def write_context(
     """Write the recipe, the stack's lock, dlenv's wheel and dlenv-check.lock into `directory`."""
     from dlenv.provision.selfwheel import write_wheel
 
+    # pip resolves the wheel from a file: it is made in a scratch directory, the rest is text kept in memory
     with tempfile.TemporaryDirectory(prefix=".dlenv-context-", dir=directory) as scratch:
-        staging = Path(scratch)
         progress("writing a wheel of this dlenv")
-        wheel = write_wheel(staging)
+        wheel = write_wheel(Path(scratch))
         progress(f"resolving dlenv's own dependencies for Python {stack.python} with pip")
-        (staging / TOOL_LOCK).write_text(tool_lock(stack, wheel, env=env, run_pip=run_pip), encoding="utf-8")
+        tool = tool_lock(stack, wheel, env=env, run_pip=run_pip)
         progress(f"resolving the stack's closure for Python {stack.python} with pip")
-        (staging / lock_name).write_text(lock_text(), encoding="utf-8")
-        (staging / recipe_name).write_text(recipe, encoding="utf-8")
-        written = []
-        for name in (lock_name, TOOL_LOCK, wheel.name, recipe_name):
-            target = directory / name
-            os.replace(staging / name, target)
-            written.append(target)
+        contents: dict[str, str | bytes] = {lock_name: lock_text(), TOOL_LOCK: tool, wheel.name: wheel.read_bytes()}
+    contents[recipe_name] = recipe
+    written = []
+    for name, data in contents.items():
+        target = directory / name
+        write_atomically(target, data)
+        written.append(target)
     return written

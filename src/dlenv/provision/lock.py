@@ -47,7 +47,6 @@ class LockedFile:
     filename: str
     url: str
     sha256: str
-    requested: bool
 
 
 @dataclass(frozen=True)
@@ -137,9 +136,7 @@ def parse_report(report: Mapping[str, Any], index_urls: tuple[str, ...] = ()) ->
         filename = unquote(url.rsplit("/", 1)[-1].split("#", 1)[0])
         if not _FILENAME.match(filename):
             raise ProblemsError(f"pip reported a file name dlenv will not write: {filename!r}")
-        files.append(
-            LockedFile(name, version, filename, url, _sha256(item, url, index_urls), bool(item.get("requested")))
-        )
+        files.append(LockedFile(name, version, filename, url, _sha256(item, url, index_urls)))
     return tuple(sorted(files, key=lambda f: canonicalize_name(f.name)))
 
 

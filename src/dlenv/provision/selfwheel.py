@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import zipfile
 from pathlib import Path
 
 from dlenv.errors import ProblemsError
+from dlenv.files import write_atomically
 
 _TAG = "py3-none-any"
 _EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -73,15 +75,11 @@ def write_wheel(directory: Path) -> Path:
     record = [_record_line(path, data) for path, data in sorted(files.items())] + [f"{dist_info}/RECORD,,"]
     files[f"{dist_info}/RECORD"] = ("\n".join(record) + "\n").encode()
     path = directory / wheel_name()
-    partial = path.with_name(path.name + ".partial")
-    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, data in sorted(files.items()):
             info = zipfile.ZipInfo(name, date_time=_EPOCH)
             info.external_attr = 0o644 << 16
             archive.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
-    partial.replace(path)
+    write_atomically(path, buffer.getvalue())
     return path
-
-
-def sha256_of(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -3,10 +3,13 @@ that CUDA release): a GPU older than every target has no kernel image; a newer a
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import yaml
 
 from dlenv.compat.check import check
 from dlenv.compat.requirements import from_arguments
+from dlenv.host.model import Gpu
 from dlenv.matrix.model import Matrix
 from tests.unit.compat.engine import MINI, host
 
@@ -47,3 +50,20 @@ def test_within_the_compiler_range_the_gpu_is_not_checked_and_says_so() -> None:
     # unverified is never a bare "compatible": a warning, which --strict fails
     found = codes("torch==2.6.0+cu124", ("A100", "8.0"))
     assert found.get("gpu_arch_unknown") == "warning" and "gpu_arch_unsupported" not in found
+
+
+def test_a_message_says_the_gpus_compute_capability_once() -> None:
+    # 'GPU 0 (compute capability 12.0)' names it already: no message may repeat it ('... which predates compute
+    # capability 12.0: GPU 0 (compute capability 12.0) ...').
+    cases = [
+        ("torch==2.6.0+cu124", "12.0", "gpu_arch_newer_than_cuda"),
+        ("torch==2.8.0+cu128", "3.7", "gpu_arch_unsupported"),
+        ("torch==2.6.0+cu124", "8.0", "gpu_arch_unknown"),
+    ]
+    for requirement, capability, code in cases:
+        for name in (None, "Some GPU"):
+            gpu = Gpu(index=0, name=name, compute_capability=capability, source="flag")
+            described = replace(host("580.65.06", python="3.12"), gpus=(gpu,))
+            (result,) = check(described, matrix_without_arch_lists(), from_arguments([requirement])).results
+            (finding,) = [f for f in result.findings if f.code == code]
+            assert finding.message.count(f"compute capability {capability}") == 1, finding.message

@@ -103,3 +103,16 @@ def test_apple_silicon_described_by_flags_finds_the_macos_arm64_build() -> None:
     (target,) = resolve(apple, mini_matrix(), from_arguments(["torch"])).targets
     assert target.chosen is not None
     assert target.chosen.candidate.label == "torch==2.8.0+cpu"
+
+
+def test_every_spelling_of_a_distribution_name_is_one_package() -> None:
+    # PEP 503: runs of '-', '_' and '.' are one separator; 'cudf.cu12' was once looked up as written and missed
+    a100 = host("550.54.15", gpus=(("A100", "8.0"),))
+    labels = set()
+    for spelling in ("cudf-cu12", "CUDF_cu12", "cudf.cu12", "cudf__cu12"):
+        (result,) = check(a100, mini_matrix(), from_arguments([f"{spelling}==24.10"])).results
+        assert result.evaluation is not None and result.compatible, spelling
+        (target,) = resolve(a100, mini_matrix(), from_arguments([spelling])).targets
+        assert target.chosen is not None, spelling
+        labels.add((result.status, result.evaluation.candidate.package, target.chosen.candidate.package))
+    assert labels == {("warning", "cudf-cu12", "cudf-cu12")}  # warning: the mini-matrix has no arch list

@@ -41,3 +41,11 @@ def test_a_node_without_gfd_is_reported_with_why() -> None:
     reports = {r.node: r for r in reports_from_node_list(node_list(), "test")}
     assert reports["cpu-only-a"].host is None and reports["cpu-only-a"].error == NO_GFD
     assert sum(r.host is not None for r in reports.values()) == 4
+
+
+def test_a_compute_capability_label_that_is_no_number_leaves_it_unknown() -> None:
+    # int() of a label of over 4,300 digits raised; the one capability parser bounds it and says "unknown"
+    for major in ("9" * 5000, "x"):
+        labels = {**NODE_LABELS["gpu-h100-a"], "nvidia.com/gpu.compute.major": major}
+        host = host_from_labels(labels, "n")
+        assert host is not None and host.gpus[0].compute_capability is None

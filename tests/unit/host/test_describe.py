@@ -84,6 +84,36 @@ def test_overrides_apply_and_are_shown() -> None:
     assert [override.name for override in host.overrides] == ["CONDA_OVERRIDE_CUDA", "UV_CUDA_DRIVER_VERSION"]
 
 
+def test_a_bare_driver_branch_is_read_alike_by_flag_override_and_host_file(tmp_path: Path) -> None:
+    # One reading of '535' everywhere (versions.parse_driver): --driver once refused it while the environment
+    # override and a host file took it.
+    path = tmp_path / "host.json"
+    data = json.loads(host_to_json(_host()))
+    data["driver"] = {"version": "535"}
+    path.write_text(json.dumps(data))
+    hosts = [
+        resolve(HostSpec(driver="535", gpus=("8.0",))),
+        resolve(HostSpec(gpus=("8.0",)), env={"UV_CUDA_DRIVER_VERSION": "535"}),
+        resolve(HostSpec(host_file=path)),
+    ]
+    assert [host.driver.version if host.driver else None for host in hosts] == ["535", "535", "535"]
+    for bad in ("535.104.05.1", "535.", "9" * 5000):
+        with pytest.raises(InputError, match="--driver"):
+            resolve(HostSpec(driver=bad))
+        with pytest.raises(InputError, match="UV_CUDA_DRIVER_VERSION"):
+            resolve(HostSpec(gpus=("8.0",)), env={"UV_CUDA_DRIVER_VERSION": bad})
+        data["driver"] = {"version": bad}
+        path.write_text(json.dumps(data))
+        with pytest.raises(InputError, match=r"driver\.version"):
+            resolve(HostSpec(host_file=path))
+
+
+def test_every_spelling_of_a_compute_capability_is_one_gpu() -> None:
+    # --gpu 9.0a was refused as an unknown product name while sm_90a was taken
+    host = resolve(HostSpec(gpus=("9.0", "9.0a", "sm_90", "sm_90a", "SM90", "compute_90")))
+    assert {(gpu.compute_capability, gpu.architecture) for gpu in host.gpus} == {("9.0", "Hopper")}
+
+
 def test_bad_override_is_input_error() -> None:
     with pytest.raises(InputError, match="CONDA_OVERRIDE_CUDA"):
         resolve(HostSpec(gpus=("8.0",)), env={"CONDA_OVERRIDE_CUDA": "twelve"})

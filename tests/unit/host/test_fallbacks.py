@@ -9,7 +9,7 @@ import pynvml
 from dlenv.doctor.diagnose import diagnose
 from dlenv.host.context import Interpreter, ProbeContext
 from dlenv.host.probe import probe_host
-from dlenv.host.smi import parse_smi_xml
+from dlenv.host.smi import parse_compute_capabilities, parse_smi_xml
 from tests.fakes import FakeNvml
 from tests.hosts import H100, h100_context, write
 
@@ -101,3 +101,8 @@ def test_gpu_lost_finding_names_the_gpu(tmp_path: Path) -> None:
     (finding,) = [finding for finding in diagnose(host) if finding.code == "gpu_lost"]
     assert finding.subject == "gpu 1"
     assert "Xid 79" in (finding.fix or "")
+
+
+def test_smi_compute_capabilities_are_parsed_not_copied() -> None:
+    text = "GPU-a, 9.0\nGPU-b, [N/A]\nGPU-c,\nGPU-d, 12.0 \n"
+    assert parse_compute_capabilities(text) == {"GPU-a": "9.0", "GPU-d": "12.0"}

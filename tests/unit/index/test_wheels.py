@@ -91,7 +91,6 @@ def test_wheel_filenames(
         platforms,
         glibc,
     )
-    assert info.pure == (not platforms)
 
 
 def test_build_number_is_kept_apart_from_the_version() -> None:

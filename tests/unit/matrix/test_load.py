@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -177,7 +178,11 @@ def test_a_missing_compiled_matrix_is_reported(tmp_path: Path, monkeypatch: pyte
 
 def test_write_compiled_is_atomic_and_readable(matrix_dir: Path, tmp_path: Path) -> None:
     target = tmp_path / "out" / "matrix.json"
-    write_compiled(compile_directory(matrix_dir), target)
+    previous = os.umask(0o022)  # a new file gets the umask's mode (dlenv.files), as open() would give it
+    try:
+        write_compiled(compile_directory(matrix_dir), target)
+    finally:
+        os.umask(previous)
     assert oct(target.stat().st_mode & 0o777) == "0o644"
     assert [path.name for path in target.parent.iterdir()] == ["matrix.json"]
 

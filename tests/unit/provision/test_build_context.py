@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dlenv.provision.selfwheel import sha256_of, wheel_name, write_wheel
+from dlenv.provision.selfwheel import wheel_name, write_wheel
 from tests.unit.provision.cli import run_cli
 from tests.unit.provision.localindex import build_indexes, serve, use_index
 
@@ -49,7 +49,10 @@ def test_one_command_writes_the_whole_context_pinned_by_hash(
     assert "COPY requirements.lock /tmp/requirements.lock\n" in text
     assert "dlenv==" not in text and text.count("--require-hashes") == 2
     tool_lock = (tmp_path / "dlenv-check.lock").read_text()
-    assert f"/tmp/dlenv-tool/{wheel.name} \\\n    --hash=sha256:{sha256_of(wheel)}\n" in tool_lock
+    assert (
+        f"/tmp/dlenv-tool/{wheel.name} \\\n    --hash=sha256:{hashlib.sha256(wheel.read_bytes()).hexdigest()}\n"
+        in tool_lock
+    )
     assert "typer==0.20.0 \\\n    --hash=sha256:" in tool_lock
     lock = (tmp_path / "requirements.lock").read_text()
     assert "torch==2.8.0 \\\n    --hash=sha256:" in lock and "# regenerate: dlenv lock torch" in lock

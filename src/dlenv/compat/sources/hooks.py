@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from packaging.utils import canonicalize_name
+
 from dlenv.compat.sources.target import (
     companion_allows,
     companion_candidate,
@@ -17,7 +19,6 @@ from dlenv.compat.sources.target import (
     select_builds,
 )
 from dlenv.host.model import Finding, Severity
-from dlenv.matrix.model import normalize_dist_name
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -70,10 +71,10 @@ def companion_results(ctx: RuleContext, results: list[RequirementResult]) -> lis
             finding = Finding(
                 "companion_unknown",
                 Severity.WARNING,
-                f"unverified: the matrix records no {normalize_dist_name(requirement.name)} release made for "
+                f"unverified: the matrix records no {canonicalize_name(requirement.name)} release made for "
                 f"{primary.label}, so {requirement.text} was not checked against it.",
                 "add the release's companions with a matrix overlay; --strict fails on this",
-                normalize_dist_name(requirement.name),
+                canonicalize_name(requirement.name),
             )
             judged.append(RequirementResult(requirement, owner, None, (finding,)))
             continue
@@ -109,7 +110,7 @@ def split_companions(
     frameworks = []
     for requirement in requirements:
         if matrix.framework_for_package(requirement.name) is None and companion_owner(matrix, requirement.name):
-            companions[normalize_dist_name(requirement.name)] = requirement
+            companions[canonicalize_name(requirement.name)] = requirement
         else:
             frameworks.append(requirement)
     return frameworks, companions

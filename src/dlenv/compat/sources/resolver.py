@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from packaging.requirements import InvalidRequirement, Requirement
-
-from dlenv.matrix.model import normalize_dist_name
+from packaging.utils import canonicalize_name
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -136,11 +135,11 @@ def resolve_for_target(
 
 
 def parse_pins(text: str) -> dict[str, str]:
-    pins = {}
+    pins: dict[str, str] = {}
     for line in text.splitlines():
         match = _PIN.match(line.strip())
         if match:
-            pins[normalize_dist_name(match.group(1))] = match.group(2)
+            pins[canonicalize_name(match.group(1))] = match.group(2)
     return pins
 
 
@@ -171,7 +170,7 @@ def apply_resolution(
     found = []
     named = set()
     for requirement in requirements:
-        name = normalize_dist_name(requirement.name)
+        name: str = canonicalize_name(requirement.name)
         named.add(name)
         pin = resolution.pins.get(name)
         if pin is None or not requirement.is_range:

@@ -8,13 +8,11 @@ would add schema problems is never written.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dlenv.errors import InputError
+from dlenv.files import write_atomically
 from dlenv.matrix.canonical import dump_yaml, leading_comments, load_yaml_text
 from dlenv.matrix.model import FrameworkFamily, RefreshPolicy
 from dlenv.matrix.refresh.facts import read_index, read_wanted, summarise
@@ -23,6 +21,7 @@ from dlenv.matrix.refresh.merge import Changes, Coverage, MergeResult, coverage,
 if TYPE_CHECKING:
     import datetime
     from collections.abc import Iterator, Mapping, Sequence
+    from pathlib import Path
     from typing import TextIO
 
     from dlenv.index.simple import SimpleClient
@@ -168,25 +167,9 @@ def write_outcomes(outcomes: Sequence[Outcome], log: TextIO) -> bool:
     if invalid:
         return False
     for outcome in changed:
-        write_atomically(outcome.path, outcome.new_text)
+        write_atomically(outcome.path, outcome.new_text)  # one writer for every file dlenv writes
         print(f"wrote {outcome.path}", file=log)
     return True
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write via a temporary file in the same directory and os.replace: readers never see a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, path.stat().st_mode & 0o777 if path.exists() else 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def summary_lines(outcome: Outcome, *, missing_only: bool) -> list[str]:
