@@ -1,5 +1,5 @@
 """Parsing of the version strings the CUDA world writes in many spellings: CUDA versions, driver versions, compute
-capabilities, and package versions to sort by. Every other module parses these through here."""
+capabilities, package versions to sort by, and distribution names. Every other module parses these through here."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ CAPABILITY_PATTERN = r"(\d{1,3})\.(\d{1,3})([af]?)"
 _CAPABILITY = re.compile(CAPABILITY_PATTERN)
 # sm_86 / sm86 (SASS targets, --gpu), compute_90 (PTX targets); the last digit is the minor (sm_120 is 12.0)
 _SM = re.compile(r"(?:sm|compute)_?(\d{1,3})(\d)([af]?)")
+_NAME_SEPARATORS = re.compile(r"[-_.]+")
 MAX_VERSION_LENGTH = 64
 """Longer text is no version in any spelling; parsers return None for it before matching."""
 
@@ -123,3 +124,11 @@ def parse_version(text: str) -> Version | None:
 def sortable_version(text: str) -> Version:
     """A package version to sort by: text that is not a PEP 440 version sorts as 0, before every release."""
     return parse_version(text) or Version("0")
+
+
+def canonical_name(name: str) -> str:
+    """A distribution name in PEP 503 normal form ('Jax_CUDA12.Plugin' -> 'jax-cuda12-plugin'): the rule of
+    packaging.utils.canonicalize_name (tests/unit/test_versions.py checks they agree on any text), without
+    importing packaging.utils, which loads packaging.tags and logging (about 11 ms) — more than the probe's whole
+    scan of installed distributions."""
+    return _NAME_SEPARATORS.sub("-", name).lower()

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from dlenv.versions import (
     ComputeCapability,
     CudaVersion,
+    canonical_name,
     parse_compute_capability,
     parse_cuda,
     parse_driver,
@@ -124,3 +125,10 @@ def test_sortable_versions() -> None:
         "2.10.0",
     ]
     assert parse_version("not a version") is None and parse_version("1" * 5000) is None
+
+
+@given(st.text(alphabet=st.sampled_from("aZ09-_.~ +é"), max_size=30))
+def test_canonical_name_is_packagings_rule(name: str) -> None:
+    from packaging.utils import canonicalize_name
+
+    assert canonical_name(name) == canonicalize_name(name)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dlenv.compat.installed import installed_cuda
 from dlenv.host.model import CudaToolkit, Finding, Framework, HostFacts, Library, Severity
 from dlenv.versions import CudaVersion, parse_cuda, parse_driver
 
@@ -94,7 +93,11 @@ def toolkit_findings(host: HostFacts) -> list[Finding]:
     nvcc = _toolkit_on_path(host)
     nvcc_version = parse_cuda(nvcc.version) if nvcc else None
     torch = next((framework for framework in host.frameworks if framework.name == "torch"), None)
-    torch_cuda = installed_cuda(torch) if torch else None
+    torch_cuda = None
+    if torch is not None:
+        from dlenv.compat.installed import installed_cuda  # the engine loads only where a framework is installed
+
+        torch_cuda = installed_cuda(torch)
     if nvcc and nvcc_version and torch and torch_cuda and nvcc_version.major != torch_cuda.major:
         findings.append(
             Finding(

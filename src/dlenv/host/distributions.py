@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from packaging.utils import canonicalize_name
+from dlenv.versions import canonical_name
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -54,7 +54,7 @@ def _split_metadata_dir(name: str) -> tuple[str, str] | None:
             project, sep, rest = stem.partition("-")
             if not sep:
                 return None
-            return canonicalize_name(project), rest.split("-", 1)[0]
+            return canonical_name(project), rest.split("-", 1)[0]
     return None
 
 

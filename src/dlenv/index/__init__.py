@@ -6,35 +6,33 @@ default index comes from the user's pip configuration or, failing that, from pip
 
 from __future__ import annotations
 
-from dlenv.index.config import IndexConfig, current_index_config, find_index_config, pip_default_index_url
-from dlenv.index.simple import (
-    EXIT_INDEX,
-    IndexAccessError,
-    IndexFile,
-    IndexResponseError,
-    IndexUnavailableError,
-    ProjectNotFoundError,
-    ProjectPage,
-    SimpleClient,
-)
-from dlenv.index.wheels import CudaStack, WheelInfo, cuda_stack, parse_wheel, requires_dist
+import importlib
+from typing import Any
 
-__all__ = [
-    "EXIT_INDEX",
-    "CudaStack",
-    "IndexAccessError",
-    "IndexConfig",
-    "IndexFile",
-    "IndexResponseError",
-    "IndexUnavailableError",
-    "ProjectNotFoundError",
-    "ProjectPage",
-    "SimpleClient",
-    "WheelInfo",
-    "cuda_stack",
-    "current_index_config",
-    "find_index_config",
-    "parse_wheel",
-    "pip_default_index_url",
-    "requires_dist",
-]
+# name -> the module that defines it; loaded on first use, so `import dlenv.index.wheels` (doctor reads the CUDA
+# pins of installed wheels) does not load the Simple API client with it.
+_HOMES = {
+    **dict.fromkeys(("IndexConfig", "current_index_config", "find_index_config", "pip_default_index_url"), "config"),
+    **dict.fromkeys(
+        (
+            "EXIT_INDEX",
+            "IndexAccessError",
+            "IndexFile",
+            "IndexResponseError",
+            "IndexUnavailableError",
+            "ProjectNotFoundError",
+            "ProjectPage",
+            "SimpleClient",
+        ),
+        "simple",
+    ),
+    **dict.fromkeys(("CudaStack", "WheelInfo", "cuda_stack", "parse_wheel", "requires_dist"), "wheels"),
+}
+__all__ = list(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(name)
+    return getattr(importlib.import_module(f"dlenv.index.{home}"), name)
