@@ -1,9 +1,19 @@
-"""Test tiers: unit tests never reach a real GPU or the network; `gpu` tests run only where NVML works."""
+"""Test tiers, by what they run:
+
+- tests/unit: in-process (typer's CliRunner, fakes at the hardware and network seams, the frozen mini-matrix); they
+  never reach a real GPU or a non-loopback address. `pytest tests/unit` is the quick loop.
+- tests/matrix: the real matrix data.
+- tests/integration: real parts — pip, uv and a local index, golden files of generated environments, buildah, a Slurm
+  and a Dask cluster, kubectl, a headless browser. Every test there carries the `integration` marker (added below),
+  so `pytest -m "not integration"` leaves them out; the README's `python -m pytest` (and .ci/run) runs them all.
+- `gpu` tests run only where NVML works; `online` tests only with DLENV_ONLINE=1.
+"""
 
 from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +31,13 @@ def _real_gpu_available() -> bool:
     return bool(count)
 
 
+_INTEGRATION = Path(__file__).resolve().parent / "integration"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if _INTEGRATION in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.integration)
     if not any(item.get_closest_marker("gpu") for item in items):
         return
     if _real_gpu_available():
