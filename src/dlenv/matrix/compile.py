@@ -1,7 +1,9 @@
 """The compiled matrix: every YAML source validated once and written as one JSON file read at run time.
 
 matrix.json holds the documents (rows layered exactly as load_matrix would), the JSON Schemas (so an installed wheel
-can validate a user overlay) and the sha256 of every source file (so a test can tell that it is stale).
+can validate a user overlay), the sha256 of every source file (so a test can tell that it is stale) and two small
+indexes a run reads without building records: distribution -> subject (`packages`) and the family blocks
+(`families`, what the probe classifies installed distributions with).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dlenv.matrix.families import family_table
 from dlenv.matrix.model import Matrix
 from dlenv.matrix.schemas import COMPILED_PATH, SCHEMA_FILES, read_schema_dir
 from dlenv.matrix.validate import matrix_files, validate_directory
@@ -41,6 +44,8 @@ def compile_directory(matrix_dir: Path) -> dict[str, Any]:
     versions = [str(doc["matrix_version"]) for doc in documents.values() if doc.get("matrix_version")]
     return {
         "format": COMPILED_FORMAT,
+        # Second, so the probe reads it from the head of the file (load.compiled_families).
+        "families": family_table(documents),
         "matrix_version": max(versions, default=None),
         "sources": source_digests(matrix_dir),
         "files": {
