@@ -12,8 +12,7 @@ from dlenv.host.describe import GpuKnowledge, HostSpec, resolve_host
 
 if TYPE_CHECKING:
     from dlenv.host.model import HostFacts
-
-if TYPE_CHECKING:
+    from dlenv.matrix.families import FamilyIndex
     from dlenv.matrix.model import Matrix
 
 HOST_PANEL = "Host (instead of probing this machine)"
@@ -90,11 +89,13 @@ class MatrixSource:
 
         return MatrixGpuKnowledge(self())
 
+    def families(self) -> FamilyIndex:
+        """The family index alone: without an overlay it is read without building the matrix."""
+        if self._matrix is None and self.overlay_dir is None:
+            from dlenv.matrix.families import current_families
 
-def _probe() -> HostFacts:
-    from dlenv.host.probe import probe_host
-
-    return probe_host()
+            return current_families()
+        return self().families
 
 
 def host_from_options(
@@ -108,4 +109,10 @@ def host_from_options(
 ) -> HostFacts:
     spec = HostSpec(host_file=host_file, driver=driver, gpus=tuple(gpus or ()), python=python, system=system, arch=arch)
     source = matrix if matrix is not None else MatrixSource(None)
-    return resolve_host(spec, probe=_probe, knowledge=source.knowledge, env=os.environ)
+
+    def probe() -> HostFacts:
+        from dlenv.host.probe import probe_host
+
+        return probe_host(families=source.families())
+
+    return resolve_host(spec, probe=probe, knowledge=source.knowledge, env=os.environ)

@@ -51,7 +51,8 @@ def _driver_branch_findings(host: HostFacts, matrix: Callable[[], Matrix]) -> li
 
 
 def doctor_report(host: HostFacts, matrix: Callable[[], Matrix]) -> DoctorReport:
-    findings = sort_findings([*diagnose(host), *_driver_branch_findings(host, matrix)])
+    families = matrix().families if host.frameworks else None  # the matrix is loaded for the verdicts anyway
+    findings = sort_findings([*diagnose(host, families), *_driver_branch_findings(host, matrix)])
     if not host.frameworks:
         return DoctorReport(host, findings, ())
     from dlenv.compat.check import check
@@ -59,7 +60,7 @@ def doctor_report(host: HostFacts, matrix: Callable[[], Matrix]) -> DoctorReport
     from dlenv.compat.requirements import from_installed
     from dlenv.doctor.companions import companion_verdicts
 
-    report = check(host, matrix(), from_installed(host))
+    report = check(host, matrix(), from_installed(host, matrix()))
     judged = {result.requirement.name for result in report.results if result.evaluation is not None}
     platform_key = host.platform.key
     kept = [f for f in findings if not (f.code in _SUPERSEDED and f.subject in judged)]
