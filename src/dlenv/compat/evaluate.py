@@ -9,13 +9,13 @@ from packaging.version import InvalidVersion, Version
 
 from dlenv.compat.cuda_rules import driver_rule, host_fault_rule
 from dlenv.compat.gpu_rules import gpu_rule
-from dlenv.compat.platform_rules import platform_rule, python_rule, tensorflow_libraries_rule
+from dlenv.compat.platform_rules import cuda_libraries_rule, platform_rule, python_rule
 from dlenv.host.model import Finding, Severity
 
 if TYPE_CHECKING:
     from dlenv.compat.candidate import Candidate, RuleContext
 
-RULES = (platform_rule, python_rule, host_fault_rule, driver_rule, gpu_rule, tensorflow_libraries_rule)
+RULES = (platform_rule, python_rule, host_fault_rule, driver_rule, gpu_rule, cuda_libraries_rule)
 
 
 @dataclass(frozen=True)

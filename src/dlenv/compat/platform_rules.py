@@ -1,4 +1,5 @@
-"""Python version, operating system and CPU architecture, glibc (manylinux) and TensorFlow's cuDNN."""
+"""Python version, operating system and CPU architecture, glibc (manylinux), and the cuDNN of a family whose CUDA
+libraries come with an extra (TensorFlow's and-cuda)."""
 
 from __future__ import annotations
 
@@ -65,20 +66,21 @@ def platform_rule(ctx: RuleContext, candidate: Candidate) -> list[Finding]:
     return []
 
 
-def tensorflow_libraries_rule(ctx: RuleContext, candidate: Candidate) -> list[Finding]:
-    """TensorFlow loads CUDA and cuDNN of the majors it was built with from the system or from the and-cuda wheels."""
+def cuda_libraries_rule(ctx: RuleContext, candidate: Candidate) -> list[Finding]:
+    """A family whose CUDA libraries come with an extra (tensorflow[and-cuda]) loads CUDA and cuDNN of the majors
+    its build was made with from the system or from that extra's wheels; a probed host with neither is a warning."""
     build = candidate.build
-    if candidate.subject != "tensorflow" or build.accelerator != "cuda" or not build.cudnn:
+    extra = candidate.family.cuda_extra
+    if extra is None or build.accelerator != "cuda" or not build.cudnn:
         return []
     if ctx.host.origin != "probe":
         return []  # a described host does not say which libraries it has
     major = build.cudnn.split(".")[0]
     if any(lib.name == "cudnn" and lib.version.split(".")[0] == major for lib in ctx.host.libraries):
         return []
-    and_cuda = build.extras.get("and-cuda")
     fix = (
-        f"pip install 'tensorflow[and-cuda]=={candidate.release.version}'"
-        if and_cuda
+        f"pip install '{candidate.package}[{extra}]=={candidate.release.version}'"
+        if extra in build.extras
         else f"install cuDNN {major} and the CUDA {build.cuda} libraries"
     )
     return [
@@ -86,7 +88,7 @@ def tensorflow_libraries_rule(ctx: RuleContext, candidate: Candidate) -> list[Fi
             "cudnn_missing",
             Severity.WARNING,
             f"{candidate.label} was built with CUDA {build.cuda} and cuDNN {build.cudnn}, and no cuDNN {major} was "
-            "found on this host: TensorFlow will skip the GPU ('Cannot dlopen some GPU libraries').",
+            "found on this host: it will skip the GPU and run on the CPU only.",
             fix,
             candidate.package,
         )
