@@ -163,7 +163,7 @@ def check(
         is_pixi = conda.suffix == ".toml"
         source = source.merged(sources.read_pixi(conda, matrix()) if is_pixi else sources.read_conda(conda, matrix()))
     if installed:
-        source = source.merged(sources.Source(tuple(sources.from_installed(host))))
+        source = source.merged(sources.Source(tuple(sources.from_installed(host, matrix()))))
     image_requirements = []
     if dockerfile is not None:
         image_requirements.append(from_dockerfile(dockerfile, matrix()))

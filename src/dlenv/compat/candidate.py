@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from dlenv.matrix.model import FrameworkFamily
 from dlenv.versions import CudaVersion, parse_cuda
 
 if TYPE_CHECKING:
@@ -21,6 +22,8 @@ class Candidate:
     build: FrameworkBuild
     extra: str | None = None
     """The extra of `package` that installs this build (jax[cuda12] pulls in the CUDA plugin), if that is how."""
+    family: FrameworkFamily = field(default=FrameworkFamily(), compare=False)
+    """The framework's family block: how pip selects the build and where its CUDA libraries come from."""
 
     @property
     def requirement(self) -> str:
@@ -28,9 +31,13 @@ class Candidate:
         return f"{self.package}{extra}=={self.release.version}"
 
     @property
+    def local_tag(self) -> bool:
+        """Is the build named by a local version tag (torch==2.4.1+cu121), as the family block says?"""
+        return self.family.selects_by_local_tag(self.build.build)
+
+    @property
     def label(self) -> str:
-        tag = self.build.build
-        return self.requirement + (f"+{tag}" if _is_local_tag(self.subject, tag) else "")
+        return self.requirement + (f"+{self.build.build}" if self.local_tag else "")
 
     @property
     def extra_brings_cuda(self) -> bool:
@@ -63,18 +70,12 @@ class Candidate:
         if platform_key in self.build.default_on or not self.build.index_url:
             return f"pip install '{requirement}'"
         url = self.build.index_url
-        if self.subject == "pytorch":
-            # PyTorch's own index serves every dependency torch needs, so it can be the only index.
-            return f"pip install '{requirement}+{self.build.build}' --index-url {url}"
-        if _is_local_tag(self.subject, self.build.build):
+        if self.local_tag:
             requirement += f"+{self.build.build}"
+        if self.family.index_serves_dependencies:
+            # The family's own index serves every dependency its packages need, so it can be the only index.
+            return f"pip install '{requirement}' --index-url {url}"
         return f"pip install '{requirement}' {pip_source_option(url)} {url}"
-
-
-def _is_local_tag(subject: str, build: str) -> bool:
-    """torch builds are selected by a local version tag (+cu121, +cpu, +rocm6.1), as were the CUDA jaxlib wheels
-    before JAX's plugins (+cuda12.cudnn89); other families by name."""
-    return subject == "pytorch" or (subject == "jax" and build.startswith("cuda") and "." in build)
 
 
 def is_find_links(url: str) -> bool:

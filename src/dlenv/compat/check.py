@@ -95,7 +95,7 @@ def candidates_for(framework: Framework, package: str, extras: Collection[str] =
         front = any(package in build.packages and build.accelerator == "cpu" for build in builds)
         for build in builds:
             if package in build.packages:
-                direct.append(Candidate(framework.subject, package, release, build))
+                direct.append(Candidate(framework.subject, package, release, build, family=framework.family))
                 continue
             if not front:
                 continue
@@ -104,13 +104,15 @@ def candidates_for(framework: Framework, package: str, extras: Collection[str] =
             pulling = [name for name, pins in named if _names_any(pins, build.packages)]
             if extras:
                 through_extras += [
-                    Candidate(framework.subject, package, release, build, e)
+                    Candidate(framework.subject, package, release, build, e, framework.family)
                     for e in pulling
                     if canonicalize_name(e) in extras
                 ]
             elif pulling:
                 # Unasked, take the extra that brings the CUDA libraries with it (jax[cuda12], not cuda12-local).
-                candidates = [Candidate(framework.subject, package, release, build, e) for e in pulling]
+                candidates = [
+                    Candidate(framework.subject, package, release, build, e, framework.family) for e in pulling
+                ]
                 through_extras.append(next((c for c in candidates if c.extra_brings_cuda), candidates[0]))
     if extras:
         return through_extras or direct
@@ -125,7 +127,7 @@ def _names_any(requirements: Iterable[str], packages: Iterable[str]) -> bool:
 
 def matches_requirement(requirement: RequirementInput, candidate: Candidate) -> bool:
     version = candidate.release.version
-    if candidate.subject == "pytorch":
+    if candidate.local_tag:
         version = f"{version}+{candidate.build.build}"
     return requirement.requirement.specifier.contains(version, prereleases=True) or (
         # a pin without a local tag also matches 2.4.1+cu121 under PEP 440; other families have no tag
@@ -148,13 +150,16 @@ def _no_such_build(requirement: RequirementInput, framework: Framework, package:
     exact = requirement.exact_version
     if exact is not None:
         release, _, tag = exact.partition("+")
-        builds = sorted({c.build.build for c in candidates_for(framework, package) if c.release.version == release})
+        candidates = [c for c in candidates_for(framework, package) if c.release.version == release]
+        builds = sorted({c.build.build for c in candidates})
         if builds and tag:
+            # a family that selects builds by name has no local tags: its pins name no build
+            why = "" if any(c.local_tag for c in candidates) else f" ({package} names no build by a local tag)"
             return Finding(
                 "no_such_build",
                 Severity.ERROR,
-                f"{package} {release} has no build {tag!r}; its builds are {', '.join(builds)}.",
-                f"pin one of: {', '.join(f'{package}=={release}+{b}' for b in builds)}",
+                f"{package} {release} has no build {tag!r}{why}; its builds are {', '.join(builds)}.",
+                f"pin one of: {', '.join(sorted({c.label for c in candidates}))}",
                 package,
             )
     return Finding(

@@ -24,7 +24,8 @@ def library_pins(candidate: Candidate) -> dict[str, str]:
             if match:
                 pins[match.group(1)] = match.group(2)
     cuda = candidate.cuda
-    if candidate.build.cudnn and cuda and candidate.build.cudnn.count(".") >= 3 and candidate.subject == "pytorch":
+    # where the plain package pins the CUDA libraries, a four-part cudnn is the nvidia-cudnn wheel it pins
+    if candidate.build.cudnn and cuda and candidate.build.cudnn.count(".") >= 3 and candidate.family.cuda_from_package:
         pins.setdefault(f"nvidia-cudnn-cu{cuda.major}", candidate.build.cudnn)
     return pins
 

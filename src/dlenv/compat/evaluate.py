@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from dlenv.compat.cuda_rules import driver_rule, host_fault_rule
 from dlenv.compat.gpu_rules import gpu_rule, ptx_jit_rule
-from dlenv.compat.platform_rules import accelerator_rule, platform_rule, python_rule, tensorflow_libraries_rule
+from dlenv.compat.platform_rules import accelerator_rule, cuda_libraries_rule, platform_rule, python_rule
 from dlenv.host.model import Finding, Severity
 from dlenv.versions import sortable_version
 
@@ -22,7 +22,7 @@ RULES = (
     host_fault_rule,
     driver_rule,
     gpu_rule,
-    tensorflow_libraries_rule,
+    cuda_libraries_rule,
     accelerator_rule,
     ptx_jit_rule,
 )

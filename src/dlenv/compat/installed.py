@@ -14,7 +14,7 @@ from dlenv.compat.candidate import Candidate
 from dlenv.errors import InputError
 from dlenv.host.model import Finding, Severity
 from dlenv.index.wheels import cuda_stack, linux_x86_64_environment
-from dlenv.matrix.model import FrameworkBuild, FrameworkRelease
+from dlenv.matrix.model import FrameworkBuild, FrameworkFamily, FrameworkRelease
 from dlenv.versions import CudaVersion, parse_compute_capability, parse_cuda
 
 if TYPE_CHECKING:
@@ -137,11 +137,13 @@ def installed_candidate(
     )
     release = FrameworkRelease(framework.version, None, (), {}, False, None, None, ())
     subject = known.subject if known is not None else framework.family
+    family = known if known is not None else matrix.framework(framework.family)
     return InstalledCandidate(
         subject,
         framework.name,
         release,
         build,
+        family=family.family if family is not None else FrameworkFamily(),
         tagged=framework.local_version is not None,
         conda_build=framework.local_version if conda and framework.local_version else None,
     )
@@ -218,7 +220,9 @@ def check_installed(host: HostFacts, matrix: Matrix) -> CheckReport:
     from dlenv.compat.requirements import from_installed
 
     # each framework with its own pin (none for a conda package), so results pair with frameworks one to one
-    pins = [(framework, from_installed(replace(host, frameworks=(framework,)))) for framework in host.frameworks]
+    pins = [
+        (framework, from_installed(replace(host, frameworks=(framework,)), matrix)) for framework in host.frameworks
+    ]
     report = check(host, matrix, [pin for _framework, found in pins for pin in found])
     engine = iter(report.results)
     # a context of its own: a candidate from metadata must not share the evaluation cached for a matrix build

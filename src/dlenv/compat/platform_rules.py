@@ -1,5 +1,6 @@
-"""Python version, operating system and CPU architecture, glibc (manylinux), TensorFlow's cuDNN, and the
-accelerator a build is made for (dlenv checks NVIDIA hosts)."""
+"""Python version, operating system and CPU architecture, glibc (manylinux), the cuDNN of a family whose CUDA
+libraries come with an extra (TensorFlow's and-cuda), and the accelerator a build is made for (dlenv checks NVIDIA
+hosts)."""
 
 from __future__ import annotations
 
@@ -66,20 +67,21 @@ def platform_rule(ctx: RuleContext, candidate: Candidate) -> list[Finding]:
     return []
 
 
-def tensorflow_libraries_rule(ctx: RuleContext, candidate: Candidate) -> list[Finding]:
-    """TensorFlow loads CUDA and cuDNN of the majors it was built with from the system or from the and-cuda wheels."""
+def cuda_libraries_rule(ctx: RuleContext, candidate: Candidate) -> list[Finding]:
+    """A family whose CUDA libraries come with an extra (tensorflow[and-cuda]) loads CUDA and cuDNN of the majors
+    its build was made with from the system or from that extra's wheels; a probed host with neither is a warning."""
     build = candidate.build
-    if candidate.subject != "tensorflow" or build.accelerator != "cuda" or not build.cudnn:
+    extra = candidate.family.cuda_extra
+    if extra is None or build.accelerator != "cuda" or not build.cudnn:
         return []
     if ctx.host.origin != "probe":
         return []  # a described host does not say which libraries it has
     major = build.cudnn.split(".")[0]
     if any(lib.name == "cudnn" and lib.version.split(".")[0] == major for lib in ctx.host.libraries):
         return []
-    and_cuda = build.extras.get("and-cuda")
     fix = (
-        f"pip install 'tensorflow[and-cuda]=={candidate.release.version}'"
-        if and_cuda
+        f"pip install '{candidate.package}[{extra}]=={candidate.release.version}'"
+        if extra in build.extras
         else f"install cuDNN {major} and the CUDA {build.cuda} libraries"
     )
     return [
@@ -87,7 +89,7 @@ def tensorflow_libraries_rule(ctx: RuleContext, candidate: Candidate) -> list[Fi
             "cudnn_missing",
             Severity.WARNING,
             f"{candidate.label} was built with CUDA {build.cuda} and cuDNN {build.cudnn}, and no cuDNN {major} was "
-            "found on this host: TensorFlow will skip the GPU ('Cannot dlopen some GPU libraries').",
+            "found on this host: it will skip the GPU and run on the CPU only.",
             fix,
             candidate.package,
         )

@@ -88,14 +88,17 @@ def from_pixi(path: Path, matrix: Matrix | None = None) -> list[RequirementInput
     return read_pixi(path, matrix).inputs()
 
 
-def from_installed(host: HostFacts) -> list[RequirementInput]:
-    """Pins of the frameworks the host has installed, with torch's local build tag."""
+def from_installed(host: HostFacts, matrix: Matrix | None = None) -> list[RequirementInput]:
+    """Pins of the frameworks the host has installed, with the build's local tag where its family selects builds
+    by one (torch==2.4.1+cu121)."""
     found = []
     for framework in host.frameworks:
         if framework.origin != "pip":
             continue
         version = framework.version
-        if framework.name == "torch" and framework.local_version:
-            version += f"+{framework.local_version}"
+        if framework.local_version:
+            known = _matrix(matrix).framework(framework.family)
+            if known is not None and known.family.selects_by_local_tag(framework.local_version):
+                version += f"+{framework.local_version}"
         found.append(parse_requirement(f"{framework.name}=={version}", f"installed ({framework.location})"))
     return found

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dlenv.doctor.host_findings import (
     compat_findings,
     shadowing_findings,
@@ -11,14 +13,19 @@ from dlenv.doctor.host_findings import (
 from dlenv.doctor.probe_findings import probe_findings
 from dlenv.host.model import Finding, HostFacts, Severity
 
+if TYPE_CHECKING:
+    from dlenv.matrix.families import FamilyIndex
+
 _ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
-def diagnose(host: HostFacts) -> list[Finding]:
+def diagnose(host: HostFacts, families: FamilyIndex | None = None) -> list[Finding]:
+    """Every host-level finding; `families` (default: the matrix this run uses) names the installed frameworks'
+    families."""
     findings = [
         *probe_findings(host),
         *visibility_findings(host),
-        *toolkit_findings(host),
+        *toolkit_findings(host, families),
         *compat_findings(host),
         *shadowing_findings(host),
     ]

@@ -1,13 +1,18 @@
-"""Findings from the host's facts: GPU visibility, MIG, toolkits against the driver and nvcc against torch,
-forward-compatibility libraries, and system libraries that shadow a wheel's bundled copy. Installed frameworks
-against the driver and the GPUs are the engine's (doctor.verdicts, compat.installed)."""
+"""Findings from the host's facts: GPU visibility, MIG, toolkits against the driver and the system nvcc against the
+framework that builds extensions with it, forward-compatibility libraries, and system libraries that shadow a
+wheel's bundled copy. Installed frameworks against the driver and the GPUs are the engine's (doctor.verdicts,
+compat.installed)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dlenv.host.model import CudaToolkit, Finding, Framework, HostFacts, Library, Severity
 from dlenv.versions import CudaVersion, parse_cuda, parse_driver
+
+if TYPE_CHECKING:
+    from dlenv.matrix.families import FamilyIndex
 
 
 def _label(framework: Framework) -> str:
@@ -74,7 +79,9 @@ def _toolkit_on_path(host: HostFacts) -> CudaToolkit | None:
     return next((toolkit for toolkit in host.toolkits if "PATH" in toolkit.found_via), None)
 
 
-def toolkit_findings(host: HostFacts) -> list[Finding]:
+def toolkit_findings(host: HostFacts, families: FamilyIndex | None = None) -> list[Finding]:
+    """Toolkits against the driver, and the nvcc on PATH against the framework that builds extensions with it;
+    `families` (default: the matrix this run uses) says which framework that is."""
     findings = []
     max_cuda = _driver_max_cuda(host)
     for toolkit in host.toolkits:
@@ -92,25 +99,39 @@ def toolkit_findings(host: HostFacts) -> list[Finding]:
             )
     nvcc = _toolkit_on_path(host)
     nvcc_version = parse_cuda(nvcc.version) if nvcc else None
-    torch = next((framework for framework in host.frameworks if framework.name == "torch"), None)
-    torch_cuda = None
-    if torch is not None:
+    builder = _extension_builder(host, families) if nvcc and nvcc_version else None
+    builder_cuda = None
+    if builder is not None:
         from dlenv.compat.installed import installed_cuda  # the engine loads only where a framework is installed
 
-        torch_cuda = installed_cuda(torch)
-    if nvcc and nvcc_version and torch and torch_cuda and nvcc_version.major != torch_cuda.major:
+        builder_cuda = installed_cuda(builder)
+    if nvcc and nvcc_version and builder and builder_cuda and nvcc_version.major != builder_cuda.major:
         findings.append(
             Finding(
                 "nvcc_torch_mismatch",
                 Severity.WARNING,
-                f"nvcc on PATH is CUDA {nvcc.version} but {_label(torch)} was built with CUDA {torch_cuda}: building "
-                "CUDA extensions (torch.utils.cpp_extension) fails with 'The detected CUDA version mismatches'.",
-                f"put a CUDA {torch_cuda.major}.x toolkit first on PATH and in CUDA_HOME, or install a torch build for "
-                f"CUDA {nvcc_version.major}",
+                f"nvcc on PATH is CUDA {nvcc.version} but {_label(builder)} was built with CUDA {builder_cuda}: "
+                "building CUDA extensions (torch.utils.cpp_extension) fails with 'The detected CUDA version "
+                "mismatches'.",
+                f"put a CUDA {builder_cuda.major}.x toolkit first on PATH and in CUDA_HOME, or install a "
+                f"{builder.name} build for CUDA {nvcc_version.major}",
                 "toolkit",
             )
         )
     return findings
+
+
+def _extension_builder(host: HostFacts, families: FamilyIndex | None) -> Framework | None:
+    """The first installed framework that builds CUDA extensions with the system nvcc (the family blocks'
+    cuda_extensions: torch)."""
+    if not host.frameworks:
+        return None
+    if families is None:
+        from dlenv.matrix.families import current_families
+
+        families = current_families()
+    builders = set(families.cuda_extension_builders(framework.name for framework in host.frameworks))
+    return next((framework for framework in host.frameworks if framework.name in builders), None)
 
 
 def _loader_path(host: HostFacts) -> list[str]:

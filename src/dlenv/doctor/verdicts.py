@@ -64,7 +64,8 @@ def _driver_branch_findings(host: HostFacts, matrix: Callable[[], Matrix]) -> li
 
 
 def doctor_report(host: HostFacts, matrix: Callable[[], Matrix]) -> DoctorReport:
-    findings = sort_findings([*diagnose(host), *_driver_branch_findings(host, matrix)])
+    families = matrix().families if host.frameworks else None  # the matrix is loaded for the verdicts anyway
+    findings = sort_findings([*diagnose(host, families), *_driver_branch_findings(host, matrix)])
     if not host.frameworks:
         return DoctorReport(host, findings, ())
     from dlenv.compat.installed import check_installed

@@ -1,60 +1,29 @@
-"""Installed frameworks, read from their metadata and build files as text: nothing is imported."""
+"""Installed frameworks, read from their metadata and build files as text: nothing is imported.
+
+Which distributions are a framework, and which build files name its exact build, is the matrix's (the family
+blocks, through dlenv.matrix.families); how each kind of build file is read is here.
+"""
 
 from __future__ import annotations
 
 import ast
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dlenv.host.model import Framework
+from dlenv.matrix.families import FRAMEWORK_ROLE
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from dlenv.host.distributions import CondaPackage, Distribution
+    from dlenv.matrix.families import FamilyIndex
 
-# Distribution name patterns of each framework family (identities, not compatibility facts).
-_FAMILIES = (
-    ("pytorch", re.compile(r"^(torch|torchvision|torchaudio)$")),
-    ("tensorflow", re.compile(r"^(tensorflow(-cpu|-gpu)?|tf-nightly(-cpu|-gpu)?)$")),
-    ("jax", re.compile(r"^(jax|jaxlib|jax-cuda\d+-(plugin|pjrt))$")),
-    ("cupy", re.compile(r"^cupy(-cuda\d+x?|-cuda\d{3}|-rocm-[\d-]+)?$")),
-    (
-        "rapids",
-        re.compile(
-            r"^(cudf|cuml|cugraph|rmm|cuvs|raft-dask|pylibraft|pylibcudf|dask-cudf|cuspatial|cuxfilter|cucim"
-            r"|nx-cugraph|pylibcugraph|libcudf|librmm|libcuml|libcuvs)-cu\d+$|^dask-cuda$"
-        ),
-    ),
-)
-_CONDA_FAMILIES = {
-    "pytorch": "pytorch",
-    "torchvision": "pytorch",
-    "torchaudio": "pytorch",
-    "tensorflow": "tensorflow",
-    "tensorflow-base": "tensorflow",
-    "jax": "jax",
-    "jaxlib": "jax",
-    "cupy": "cupy",
-    "cudf": "rapids",
-    "cuml": "rapids",
-    "cugraph": "rapids",
-    "rmm": "rapids",
-    "cuvs": "rapids",
-    "dask-cuda": "rapids",
-}
 _CUDA_REQUIREMENT = re.compile(r"^(nvidia-[a-z0-9-]+|cuda-toolkit|cuda-bindings)\b")
-_NAME_CUDA_LINE = re.compile(r"-(cuda\d+x?|cuda\d{3}|cu\d+)(?:-(?:plugin|pjrt))?$")
-_TORCH_VERSION_FIELD = re.compile(r"^(__version__|cuda|hip|rocm)\s*(?::[^=]*)?=\s*(.+)$", re.MULTILINE)
+_VERSION_MODULE_FIELD = re.compile(r"^(__version__|cuda|hip|rocm)\s*(?::[^=]*)?=\s*(.+)$", re.MULTILINE)
 _CONDA_BUILD_CUDA = re.compile(r"cuda(\d+)\.?(\d+)")
 _CONDA_BUILD_CUDNN = re.compile(r"cudnn(\d+(?:\.\d+)*)")
-
-
-def family_of(name: str) -> str | None:
-    for family, pattern in _FAMILIES:
-        if pattern.match(name):
-            return family
-    return None
 
 
 def _literal(text: str) -> object:
@@ -64,22 +33,24 @@ def _literal(text: str) -> object:
         return None
 
 
-def read_torch_version_file(path: Path) -> dict[str, str]:
-    """Fields of torch/version.py (`__version__ = '2.11.0+cu130'`, `cuda: Optional[str] = '13.0'`)."""
+def read_version_module(path: Path) -> dict[str, str]:
+    """Fields of a generated version module such as torch/version.py (`__version__ = '2.11.0+cu130'`,
+    `cuda: Optional[str] = '13.0'`)."""
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return {}
     fields = {}
-    for key, value in _TORCH_VERSION_FIELD.findall(text):
+    for key, value in _VERSION_MODULE_FIELD.findall(text):
         literal = _literal(value)
         if isinstance(literal, str):
             fields[key] = literal
     return fields
 
 
-def read_tensorflow_build_info(path: Path) -> dict[str, object]:
-    """Module-level literals of tensorflow/python/platform/build_info.py, parsed without importing it.
+def read_build_info_module(path: Path) -> dict[str, object]:
+    """Module-level literals of a build_info module such as tensorflow/python/platform/build_info.py, parsed without
+    importing it.
 
     Newer releases hold one `build_info = {...}` dict; older ones hold separate assignments.
     """
@@ -100,24 +71,47 @@ def read_tensorflow_build_info(path: Path) -> dict[str, object]:
     return values
 
 
-def _tensorflow_build(dist: Distribution) -> tuple[str | None, str | None, tuple[str, ...], str | None]:
-    """(cuda, cudnn, compute capabilities, cuda/cpu) from the wheel's build_info.py."""
-    info = read_tensorflow_build_info(dist.site_dir / "tensorflow" / "python" / "platform" / "build_info.py")
+@dataclass(slots=True)
+class _BuildFacts:
+    """What a distribution's metadata and build files say about its build."""
+
+    version: str
+    """The version with any local tag (+cu121)."""
+    cuda: str | None = None
+    cudnn: str | None = None
+    capabilities: tuple[str, ...] = ()
+    kind: str | None = None
+    """cuda or cpu, where a build file says which kind of build it is (then the build's tag)."""
+    kind_read: bool = False
+
+
+def _read_version_py(path: Path, facts: _BuildFacts) -> None:
+    """The full version and the CUDA of the build (a default-index torch wheel's METADATA has no local tag)."""
+    fields = read_version_module(path)
+    facts.version = fields.get("__version__", facts.version)
+    facts.cuda = fields.get("cuda", facts.cuda)
+
+
+def _read_build_info_py(path: Path, facts: _BuildFacts) -> None:
+    """cuda, cudnn, compute capabilities and the kind of build (cuda/cpu) from a build_info module."""
+    info = read_build_info_module(path)
     capabilities = info.get("cuda_compute_capabilities")
     cuda = info.get("cuda_version") or info.get("cuda_version_number")
     cudnn = info.get("cudnn_version") or info.get("cudnn_version_number")
-    kind = ("cuda" if info["is_cuda_build"] else "cpu") if "is_cuda_build" in info else None
-    return (
-        str(cuda) if cuda else None,
-        str(cudnn) if cudnn else None,
-        tuple(str(item) for item in capabilities) if isinstance(capabilities, list) else (),
-        kind,
-    )
+    facts.cuda = str(cuda) if cuda else None
+    facts.cudnn = str(cudnn) if cudnn else None
+    facts.capabilities = tuple(str(item) for item in capabilities) if isinstance(capabilities, list) else ()
+    facts.kind = ("cuda" if info["is_cuda_build"] else "cpu") if "is_cuda_build" in info else None
+    facts.kind_read = True
 
 
-def pip_framework(dist: Distribution, family: str) -> Framework:
+# The readers a family block's build_files can name (matrices/schema/framework.schema.json).
+_READERS = {"version_py": _read_version_py, "build_info_py": _read_build_info_py}
+
+
+def pip_framework(dist: Distribution, family: str, families: FamilyIndex) -> Framework:
     headers = dist.metadata_headers()
-    version = next((value for key, value in headers if key == "Version"), dist.version)
+    facts = _BuildFacts(next((value for key, value in headers if key == "Version"), dist.version))
     requirements = tuple(
         sorted(
             value
@@ -125,31 +119,20 @@ def pip_framework(dist: Distribution, family: str) -> Framework:
             if key == "Requires-Dist" and _CUDA_REQUIREMENT.match(value) and "extra ==" not in value
         )
     )
-    cuda: str | None = None
-    cudnn: str | None = None
-    capabilities: tuple[str, ...] = ()
-    if dist.name == "torch":
-        # The default index's torch wheels carry no local tag in METADATA; version.py has the full one.
-        torch_fields = read_torch_version_file(dist.site_dir / "torch" / "version.py")
-        version = torch_fields.get("__version__", version)
-        cuda = torch_fields.get("cuda")
-    public, _, local_version = version.partition("+")
-    local: str | None = local_version or None
-    if family == "tensorflow":
-        cuda, cudnn, capabilities, local = _tensorflow_build(dist)
-    elif local is None:
-        line = _NAME_CUDA_LINE.search(dist.name)
-        local = line.group(1) if line else None
+    for path, reader in families.build_files(family, dist.name):
+        _READERS[reader](dist.site_dir / path, facts)
+    public, _, tag = facts.version.partition("+")
+    local = facts.kind if facts.kind_read else (tag or families.build_in_name(family, dist.name))
     return Framework(
         name=dist.name,
         version=public,
         origin="pip",
         location=str(dist.metadata_dir),
         family=family,
-        local_version=local,
-        cuda=cuda,
-        cudnn=cudnn,
-        compute_capabilities=capabilities,
+        local_version=local or None,
+        cuda=facts.cuda,
+        cudnn=facts.cudnn,
+        compute_capabilities=facts.capabilities,
         cuda_requirements=requirements,
     )
 
@@ -169,16 +152,19 @@ def conda_framework(package: CondaPackage, family: str) -> Framework:
     )
 
 
-def probe_frameworks(distributions: dict[str, Distribution], conda: dict[str, CondaPackage]) -> tuple[Framework, ...]:
+def probe_frameworks(
+    distributions: dict[str, Distribution], conda: dict[str, CondaPackage], families: FamilyIndex
+) -> tuple[Framework, ...]:
+    """The installed distributions and conda packages that the matrix's family blocks name as a framework."""
     found = []
     for name, dist in sorted(distributions.items()):
-        family = family_of(name)
+        family = families.subject_of(name)
         if family is not None:
-            found.append(pip_framework(dist, family))
+            found.append(pip_framework(dist, family, families))
     pip_names = {framework.name for framework in found}
     for name, package in sorted(conda.items()):
-        family = _CONDA_FAMILIES.get(name)
+        entry = families.conda(name)
         # A pip install into a conda env also leaves a conda-meta record with channel pypi; report it once.
-        if family is not None and not (name in pip_names or (name == "pytorch" and "torch" in pip_names)):
-            found.append(conda_framework(package, family))
+        if entry is not None and entry.role == FRAMEWORK_ROLE and not {name, entry.pip} & pip_names:
+            found.append(conda_framework(package, entry.subject))
     return tuple(found)

@@ -115,7 +115,7 @@ class Framework:
     origin: str
     location: str
     family: str
-    """pytorch, tensorflow, jax, cupy or rapids."""
+    """The matrix subject whose family block names this distribution (pytorch, jax, ... or an in-house one)."""
     local_version: str | None = None
     """The build tag: cu121, cpu, rocm6.1 (torch's version.py), or a conda build string."""
     cuda: str | None = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dlenv.host.context import ProbeContext
 from dlenv.host.distributions import conda_packages, installed_distributions
 from dlenv.host.driver import probe_driver
@@ -11,9 +13,17 @@ from dlenv.host.model import HostFacts
 from dlenv.host.platform_probe import probe_platform, relevant_environment
 from dlenv.host.toolkits import probe_toolkits
 
+if TYPE_CHECKING:
+    from dlenv.matrix.families import FamilyIndex
 
-def probe_host(ctx: ProbeContext | None = None) -> HostFacts:
+
+def probe_host(ctx: ProbeContext | None = None, families: FamilyIndex | None = None) -> HostFacts:
+    """This machine's facts; `families` (default: the matrix this run uses) says which distributions are frameworks."""
     ctx = ctx if ctx is not None else ProbeContext.current()
+    if families is None:
+        from dlenv.matrix.families import current_families
+
+        families = current_families()
     driver = probe_driver(ctx)
     distributions = installed_distributions(ctx.site_dirs)
     conda_prefix = ctx.env.get("CONDA_PREFIX")
@@ -25,7 +35,7 @@ def probe_host(ctx: ProbeContext | None = None) -> HostFacts:
         gpus=driver.gpus,
         toolkits=probe_toolkits(ctx),
         libraries=tuple(pip_libraries(distributions) + conda_libraries(conda) + system_libraries(ctx)),
-        frameworks=probe_frameworks(distributions, conda),
+        frameworks=probe_frameworks(distributions, conda, families),
         environment=relevant_environment(ctx),
         problems=driver.problems,
     )

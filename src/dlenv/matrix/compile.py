@@ -1,13 +1,15 @@
 """The compiled matrix: every YAML source validated once and written as one file read at run time.
 
 matrix.json holds the documents (rows layered exactly as load_matrix would), the JSON Schemas (so an installed wheel
-can validate a user overlay) and the sha256 of every source file (so a test can tell that it is stale).
+can validate a user overlay), the sha256 of every source file (so a test can tell that it is stale) and two small
+indexes a run reads without building records: distribution -> subject (`packages`) and the family blocks
+(`families`, what the probe classifies installed distributions with).
 
 Layout (format 2): the first line is the envelope, one JSON object whose `subjects` maps each subject to the
 [offset, length] of its document among the bytes that follow; then one line of JSON per subject. A run parses the
-envelope and only the subjects it uses (dlenv.matrix.load.load_compiled): check and resolve never parse the images
-(70 % of the bytes); format 1 held every subject as an escaped string inside one object, which json had to scan
-in full (about 12 ms) before any subject could be read.
+envelope and only the subjects it uses (dlenv.matrix.load.load_compiled): the probe reads the envelope alone, check
+and resolve never parse the images; format 1 held every subject as an escaped string inside one object, which json
+had to scan in full (about 12 ms) before any subject could be read.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dlenv.files import write_atomically
+from dlenv.matrix.families import family_table
 from dlenv.matrix.model import Matrix
 from dlenv.matrix.schemas import COMPILED_PATH, SCHEMA_FILES, read_schema_dir
 from dlenv.matrix.validate import matrix_files, validate_directory
@@ -48,6 +51,8 @@ def compile_directory(matrix_dir: Path) -> dict[str, Any]:
     versions = [str(doc["matrix_version"]) for doc in documents.values() if doc.get("matrix_version")]
     return {
         "format": COMPILED_FORMAT,
+        # In the envelope line: the probe reads it without any subject (load.compiled_families).
+        "families": family_table(documents),
         "matrix_version": max(versions, default=None),
         "sources": source_digests(matrix_dir),
         "files": {

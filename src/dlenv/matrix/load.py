@@ -5,7 +5,6 @@ it is json.loads plus record construction; an overlay is validated in full, then
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 from collections.abc import Mapping
@@ -13,11 +12,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dlenv.errors import DlenvError
-from dlenv.matrix.model import Matrix
 from dlenv.matrix.schemas import COMPILED_PATH
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from dlenv.matrix.model import Matrix
 
 OVERLAY_ENV = "DLENV_MATRIX"
 # With DLENV_MATRIX_ONLY=1 the overlay directory is the whole matrix (a fork of matrices/, or a frozen test matrix),
@@ -26,7 +26,7 @@ STANDALONE_ENV = "DLENV_MATRIX_ONLY"
 SHIPPED_ORIGIN = "shipped"
 
 _MATRICES: dict[str | None, Matrix] = {}
-_CACHE_KEYS = ("subjects", "origins", "versions")
+_CACHE_KEYS = ("subjects", "origins", "versions", "families")
 _COMPILED: dict[str, Any] = {}
 
 
@@ -40,6 +40,8 @@ def load_matrix(overlay_dir: Path | None = None, *, env: Mapping[str, str] | Non
     cached = _MATRICES.get(key)
     if cached is not None:
         return cached
+    from dlenv.matrix.model import Matrix  # here, not at import: the probe reads load_compiled() without records
+
     if overlay_dir is not None and standalone:
         documents = read_documents_at(overlay_dir)
         matrix = Matrix.from_documents(documents, origins=dict.fromkeys(documents, str(overlay_dir)))
@@ -50,7 +52,11 @@ def load_matrix(overlay_dir: Path | None = None, *, env: Mapping[str, str] | Non
         subjects = compiled["subjects"]
         origins = dict.fromkeys(subjects, SHIPPED_ORIGIN)
         matrix = Matrix.from_documents(
-            subjects, origins=origins, versions=compiled.get("versions"), packages=compiled.get("packages")
+            subjects,
+            origins=origins,
+            versions=compiled.get("versions"),
+            packages=compiled.get("packages"),
+            families=compiled.get("families"),
         )
     else:
         matrix = _load_with_overlay(compiled, overlay_dir, environment)
@@ -122,6 +128,12 @@ class SubjectTexts(Mapping[str, str]):
         return len(self._places)
 
 
+def compiled_families(path: Path | None = None) -> dict[str, Any]:
+    """The family index of the compiled matrix, from its envelope line (the probe needs nothing else)."""
+    families_index: dict[str, Any] = load_compiled(path)["families"]
+    return families_index
+
+
 def compiled_documents(compiled: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """subject -> document, every subject of a compiled matrix parsed."""
     return {
@@ -151,7 +163,11 @@ def validate_overlay(overlay_dir: Path, compiled: Mapping[str, Any] | None = Non
 
 
 def _load_with_overlay(compiled: Mapping[str, Any], overlay_dir: Path, env: Mapping[str, str]) -> Matrix:
+    import hashlib
+
     from dlenv import __version__
+    from dlenv.matrix.families import family_table
+    from dlenv.matrix.model import Matrix
     from dlenv.matrix.validate import matrix_files
 
     files = matrix_files(overlay_dir)
@@ -167,18 +183,24 @@ def _load_with_overlay(compiled: Mapping[str, Any], overlay_dir: Path, env: Mapp
         with contextlib.suppress(OSError, ValueError, KeyError, TypeError, AttributeError):
             cached = json.loads(cache_file.read_text(encoding="utf-8"))
             if isinstance(cached, dict) and all(isinstance(cached.get(k), dict) for k in _CACHE_KEYS):
-                return Matrix.from_documents(cached["subjects"], origins=cached["origins"], versions=cached["versions"])
+                return Matrix.from_documents(
+                    cached["subjects"],
+                    origins=cached["origins"],
+                    versions=cached["versions"],
+                    families=cached["families"],
+                )
     report = validate_overlay(overlay_dir, compiled)
     report.raise_for_problems()
     documents = report.merged.documents()
     origins = report.merged.origins()
     versions = {subject: str(doc["matrix_version"]) for subject, doc in documents.items()}
+    families = family_table(documents)
     if cache_file is not None:
         from dlenv.matrix.compile import subject_text
 
         texts = {subject: subject_text(doc) for subject, doc in documents.items()}
-        _write_cache(cache_file, {"subjects": texts, "origins": origins, "versions": versions})
-    return Matrix.from_documents(documents, origins=origins, versions=versions)
+        _write_cache(cache_file, {"subjects": texts, "origins": origins, "versions": versions, "families": families})
+    return Matrix.from_documents(documents, origins=origins, versions=versions, families=families)
 
 
 def _cache_dir(env: Mapping[str, str]) -> Path | None:

@@ -19,6 +19,9 @@ from dlenv.versions import parse_compute_capability, parse_version, sortable_ver
 if TYPE_CHECKING:
     from packaging.version import Version
 
+if TYPE_CHECKING:
+    from dlenv.matrix.families import FamilyIndex
+
 _LEADING_VENDOR = re.compile(r"^(?:nvidia\s+)?(?:geforce\s+)?", re.IGNORECASE)
 _WHITESPACE = re.compile(r"\s+")
 
@@ -502,21 +505,64 @@ class RefreshPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class CudaLibraries:
+    """Where a CUDA build's user-space libraries come from on a pip install."""
+
+    source: str
+    """'package': the plain package installs them; 'extra': the extra `extra` does."""
+    extra: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class FrameworkFamily:
-    """What holds for every build of a framework and decides how builds are judged."""
+    """What holds for every build of a framework and decides how builds are judged and installed.
+
+    The probe's part of the block (distributions, conda names, build files) is read by dlenv.matrix.families.
+    """
 
     runtime_compiler: str = "none"
     """'build_cuda': GPU kernels are compiled at run time by the PTX compiler of the build's CUDA (XLA)."""
+    build_selection: str = "package"
+    """'local_tag': pip tells the builds apart by a local version tag named like the build (+cu121)."""
+    local_tag_builds: str | None = None
+    """An anchored pattern of the builds a local tag selects although the family selects by package."""
+    cuda_libraries: CudaLibraries | None = None
+    """None: no source says; the system is assumed to provide them."""
+    index_serves_dependencies: bool = False
+    """The builds' own index serves every dependency, so it can be pip's only index."""
     source: tuple[str, ...] = ()
     refresh: RefreshPolicy | None = None
     """How the matrix refresh reads the framework from the package index; None: it is not refreshed."""
+
+    def selects_by_local_tag(self, build: str) -> bool:
+        """Is `build` named by a PEP 440 local version tag, so a pin spells it ==VERSION+BUILD?"""
+        if self.build_selection == "local_tag":
+            return True
+        return self.local_tag_builds is not None and re.match(self.local_tag_builds, build) is not None
+
+    @property
+    def cuda_from_package(self) -> bool:
+        """Does the plain package install the CUDA libraries its builds need (nvidia-* pins or bundled)?"""
+        return self.cuda_libraries is not None and self.cuda_libraries.source == "package"
+
+    @property
+    def cuda_extra(self) -> str | None:
+        """The extra that installs the CUDA libraries, where that is how the family brings them."""
+        libraries = self.cuda_libraries
+        return libraries.extra if libraries is not None and libraries.source == "extra" else None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> FrameworkFamily:
         if not data:
             return cls()
+        selection = data.get("build_selection") or {}
+        libraries = data.get("cuda_libraries")
         return cls(
             runtime_compiler=data.get("runtime_compiler", "none"),
+            build_selection=selection.get("by", "package"),
+            local_tag_builds=selection.get("local_tag_builds"),
+            cuda_libraries=CudaLibraries(libraries["from"], libraries.get("extra")) if libraries else None,
+            index_serves_dependencies=bool(data.get("index_serves_dependencies", False)),
             source=_tuple(data, "source"),
             refresh=RefreshPolicy.from_dict(data.get("refresh")),
         )
@@ -636,6 +682,8 @@ class Matrix:
     """subject -> the matrix_version of its data."""
     packages: Mapping[str, str] | None = field(default=None, repr=False)
     """Normalised distribution name -> framework subject (precomputed by the compiler; else built when asked)."""
+    family_table: Mapping[str, Mapping[str, Any]] | None = field(default=None, repr=False)
+    """subject -> the family index entry (precomputed by the compiler; else built from the documents when asked)."""
     _documents: Mapping[str, Mapping[str, Any] | str] = field(default_factory=dict, repr=False)
     _index: dict[str, Any] = field(default_factory=dict, compare=False, repr=False, hash=False)
 
@@ -670,6 +718,20 @@ class Matrix:
             return tuple(Image.from_dict(row, values) for row in document.get("images", ()))
 
         built: tuple[Image, ...] = self._table("images", build)
+        return built
+
+    @property
+    def families(self) -> FamilyIndex:
+        """Which distributions and conda packages are which framework (the family blocks), without the records."""
+        from dlenv.matrix.families import FamilyIndex, family_table
+
+        def build() -> FamilyIndex:
+            table = self.family_table
+            if table is None:
+                table = family_table({subject: self.document(subject) or {} for subject in self.frameworks})
+            return FamilyIndex(table)
+
+        built: FamilyIndex = self._table("families", build)
         return built
 
     def document(self, subject: str) -> Mapping[str, Any] | None:
@@ -768,11 +830,12 @@ class Matrix:
         origins: Mapping[str, str] | None = None,
         versions: Mapping[str, str] | None = None,
         packages: Mapping[str, str] | None = None,
+        families: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> Matrix:
         """subject -> document (the YAML files' structure, or its JSON text) -> Matrix; nothing is built yet.
 
         `versions` (subject -> matrix_version) must be given when documents are JSON text; `packages` spares
-        framework_for_package() building every framework.
+        framework_for_package() building every framework, `families` (the family index) parsing their documents.
         """
         if versions is None:
             versions = {
@@ -785,6 +848,7 @@ class Matrix:
             origins=dict(origins or {}),
             versions=dict(versions),
             packages=packages,
+            family_table=families,
             # A plain dict is copied; a lazy mapping (the compiled file's SubjectTexts) is kept, to stay lazy.
             _documents=dict(documents) if isinstance(documents, dict) else documents,
         )

@@ -6,6 +6,7 @@ Every problem is one `InputError` naming the file, the row, the field, what is w
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from dlenv.errors import InputError
+from dlenv.matrix.families import family_entry
 from dlenv.matrix.layers import LocatedRow, MergedMatrix, section_named, sections_of
 from dlenv.matrix.model import normalize_gpu_name
 from dlenv.matrix.schemas import schema_kind
@@ -307,6 +309,7 @@ def check_invariants(
 
     problems.extend(_check_packages(merged, rows))
     problems.extend(_check_require_cuda(rows, layer))
+    problems.extend(_check_families(merged))
     if unchecked_cuda:
         problems.append(
             InputError(
@@ -388,6 +391,87 @@ def _check_require_cuda(rows: Callable[..., list[LocatedRow]], layer: Collection
                     f"remove this entry and refer to {earlier.row.get('id')!r} instead",
                 )
             )
+    return problems
+
+
+def _family_patterns(block: Mapping[str, Any]) -> list[tuple[str, object, bool]]:
+    """(field path, pattern, needs a group) of every regular expression in a family block."""
+    found: list[tuple[str, object, bool]] = [
+        (f"distribution_patterns[{index}]", pattern, False)
+        for index, pattern in enumerate(_list(block.get("distribution_patterns")))
+    ]
+    selection = block.get("build_selection")
+    if isinstance(selection, Mapping):
+        for key, needs_group in (("local_tag_builds", False), ("build_in_name", True)):
+            if key in selection:
+                found.append((f"build_selection.{key}", selection[key], needs_group))
+    return found
+
+
+def _check_families(merged: MergedMatrix) -> list[InputError]:
+    """Family blocks: their regular expressions compile, and a distribution or conda name is one family's only (the
+    probe could not tell which framework an installed package is)."""
+    problems: list[InputError] = []
+    names: dict[str, str] = {}
+    conda: dict[str, str] = {}
+    patterns: list[tuple[str, re.Pattern[str]]] = []
+    entries: dict[str, tuple[str, dict[str, Any]]] = {}
+    packages: dict[str, set[str]] = {}
+    # In layering order (the shipped subjects first), so a clash is reported on the file that added it.
+    for subject, rows in merged.subjects.items():
+        if schema_kind(subject) != "framework":
+            continue
+        path = rows.paths[0]
+        block = rows.header.get("family")
+        if isinstance(block, Mapping):
+            for field_path, pattern, needs_group in _family_patterns(block):
+                where = f"family.{field_path}"
+                try:
+                    compiled = re.compile(str(pattern))
+                except re.error as error:
+                    fix = "write a Python regular expression"
+                    problems.append(InputError(f"not a regular expression: {error}", path=path, where=where, fix=fix))
+                    continue
+                if needs_group and compiled.groups < 1:
+                    fix = "put the build in a group: -(cu[0-9]+)$"
+                    problems.append(InputError("has no group to read the build from", path=path, where=where, fix=fix))
+                if field_path.startswith("distribution_patterns"):
+                    patterns.append((subject, compiled))
+        try:
+            document = rows.document()
+            entries[subject] = (path, family_entry(document))
+        except (TypeError, KeyError, AttributeError):
+            continue  # a malformed block: its schema errors say so
+        packages[subject] = {canonicalize_name(str(p)) for b in document["builds"] for p in b.get("packages", ())}
+    order = {subject: index for index, subject in enumerate(entries)}
+
+    def clash(later: str, earlier: str, what: str, field_path: str) -> None:
+        problems.append(
+            InputError(
+                f"{what} is also one of family {earlier}'s",
+                path=entries[later][0],
+                where=f"family.{field_path}",
+                fix="a name belongs to one framework: remove it from one of the two families",
+            )
+        )
+
+    for subject, (_path, entry) in entries.items():
+        for name in entry["distributions"]:
+            owner = names.setdefault(name, subject)
+            # a build package of both is _check_packages' problem, reported once there
+            if owner != subject and not (name in packages[owner] and name in packages[subject]):
+                clash(subject, owner, f"distribution {name!r}", "distributions")
+        for row in entry["conda"]:
+            owner = conda.setdefault(row["name"], subject)
+            if owner != subject:
+                clash(subject, owner, f"conda package {row['name']!r}", "conda")
+    for name, owner in names.items():
+        for other, pattern in patterns:
+            if other != owner and pattern.match(name):
+                if order[other] > order[owner]:
+                    clash(other, owner, f"distribution {name!r}", "distribution_patterns")
+                else:
+                    clash(owner, other, f"distribution {name!r}", "distributions")
     return problems
 
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from dlenv.compat.candidate import is_find_links, pip_source_option
 from dlenv.errors import InputError, ProblemsError
-from dlenv.provision.stack import check_name, check_url, cuda_floor
+from dlenv.provision.stack import check_name, check_url, cuda_floor, sole_index
 
 if TYPE_CHECKING:
     from dlenv.matrix.model import Matrix
@@ -112,8 +112,9 @@ def _check_host_cuda(stack: Stack, driver_cuda: str | None) -> None:
 
 def _pip_index_options(pins: tuple[Pin, ...], stack: Stack) -> list[str]:
     urls = sorted({check_url(pin.index_url, "index") for pin in pins if pin.index_url})
-    only_torch = all(pin.subject == "pytorch" for pin in stack.pins) and len(urls) == 1
-    return [f"--index-url {urls[0]}"] if only_torch else [f"{pip_source_option(url)} {url}" for url in urls]
+    if sole_index(urls, stack.pins):
+        return [f"--index-url {urls[0]}"]
+    return [f"{pip_source_option(url)} {url}" for url in urls]
 
 
 def render_environment_yml(environment: CondaEnvironment, header: Header, name: str) -> str:

@@ -31,11 +31,6 @@ _URL = re.compile(r"^https?://[A-Za-z0-9.\-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~%/
 _GLIBC = re.compile(r"^[0-9]{1,2}\.[0-9]{1,3}$")
 DEFAULT_GLIBC = "2.17"
 
-# Wheel families whose Linux CUDA builds install the CUDA user-space libraries they need as nvidia-* wheels, so a
-# plain Python base image is enough (the driver comes from the host through the container toolkit).
-BUNDLES_CUDA = {"pytorch": None, "tensorflow": "and-cuda"}
-"""subject -> the extra that brings the libraries (None: the plain package does)."""
-
 _PLATFORM_TAGS = {
     "macos-arm64": ("macosx_11_0_arm64",),
     "macos-x86_64": ("macosx_10_15_x86_64",),
@@ -100,15 +95,14 @@ class Pin:
 
     @property
     def bundles_cuda(self) -> bool:
-        """Does installing this pin bring the CUDA libraries it needs (or need none)?"""
+        """Does installing this pin bring the CUDA libraries it needs (or need none)? Where it does, a plain Python
+        base image is enough (the driver comes from the host through the container toolkit)."""
         if self.cuda is None:
             return True
         if self.candidate.extra is not None:
             return self.candidate.extra_brings_cuda
-        if self.subject not in BUNDLES_CUDA:
-            return False
-        extra = BUNDLES_CUDA[self.subject]
-        return extra is None or extra in self.extras
+        family = self.candidate.family
+        return family.cuda_from_package or (family.cuda_extra is not None and family.cuda_extra in self.extras)
 
 
 @dataclass(frozen=True)
@@ -150,11 +144,12 @@ class Stack:
     def index_options(self) -> tuple[str, ...]:
         """pip options for the builds that are not on the default index.
 
-        PyTorch's index serves every dependency torch needs, so a stack of torch alone uses it as the only index
-        (as PyTorch's install selector does); any other mix adds each index as an extra one.
+        An index that serves every dependency of its family (the family block's index_serves_dependencies:
+        PyTorch's, as its install selector uses it) is the only index for a stack of that family alone; any other
+        mix adds each index as an extra one.
         """
         urls = sorted({pin.index_url for pin in self.pins if pin.index_url})
-        if len(urls) == 1 and all(pin.subject == "pytorch" for pin in self.pins):
+        if sole_index(urls, self.pins):
             return ("--index-url", urls[0])
         options: list[str] = []
         for url in urls:
@@ -184,18 +179,24 @@ class Stack:
         return other
 
 
+def sole_index(urls: Sequence[str], pins: Sequence[Pin]) -> bool:
+    """Can the one index of `urls` be pip's only index for `pins`? Only where every pin's family says its index
+    serves all dependencies."""
+    return len(urls) == 1 and all(pin.candidate.family.index_serves_dependencies for pin in pins)
+
+
 def _pin(candidate: Candidate, platform_key: str) -> Pin:
     build = candidate.build
     on_default_index = platform_key in build.default_on or not build.index_url
     version = candidate.release.version
     if not _VERSION.match(version) or not NAME.match(build.build) or not NAME.match(candidate.package):
         raise InputError(f"the matrix row {candidate.label} has characters a pin cannot hold", fix="correct the matrix")
-    if candidate.subject == "pytorch" and not on_default_index:
+    if candidate.local_tag and not on_default_index:
         version = f"{version}+{build.build}"
     elif version.count(".") < 2:
         version = f"{version}.*"  # a release series such as RAPIDS 24.10 ships as 24.10.0, 24.10.1, ...
     index_url = None if on_default_index else check_url(build.index_url or "", f"matrix row {candidate.label}")
-    extra = candidate.extra or BUNDLES_CUDA.get(candidate.subject)
+    extra = candidate.extra or candidate.family.cuda_extra
     extras = (extra,) if extra and build.accelerator == "cuda" and extra in build.extras else ()
     return Pin(candidate, version, index_url, extras)
 

@@ -5,15 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from dlenv.compat.candidate import Candidate, pip_source_option
+from dlenv.matrix.load import load_matrix
 from dlenv.matrix.model import FrameworkBuild, FrameworkRelease
 
 JAX_WHEEL_PAGE = "https://storage.googleapis.com/jax-releases/jax_cuda_releases.html"
 
 
 def candidate(subject: str, package: str, version: str, **build: Any) -> Candidate:
+    """A candidate of a made-up row, installed the way the shipped matrix's family block of `subject` says."""
     release = FrameworkRelease.from_dict({"version": version, "python": ["3.11"], "source": ["index:x/1"]})
     row = {"release": version, "packages": [package], "platforms": ["linux-x86_64"], "source": ["index:x/1"]}
-    return Candidate(subject, package, release, FrameworkBuild.from_dict({**row, **build}))
+    family = load_matrix().frameworks[subject].family
+    return Candidate(subject, package, release, FrameworkBuild.from_dict({**row, **build}), family=family)
 
 
 def test_a_build_on_the_default_index_installs_plainly() -> None:

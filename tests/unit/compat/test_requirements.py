@@ -81,3 +81,31 @@ def test_installed_pins_keep_torch_build_tags() -> None:
         ),
     )
     assert [r.text for r in from_installed(host)] == ["torch==2.11.0+cu130", "cupy-cuda13x==14.2.0"]
+
+
+def test_installed_pins_carry_a_tag_only_where_the_family_selects_builds_by_one() -> None:
+    """jax selects its old CUDA jaxlib wheels by tag (family block local_tag_builds), its plugins by name."""
+    host = HostFacts(
+        platform=Platform("linux", "x86_64"),
+        frameworks=(
+            Framework("jaxlib", "0.4.25", "pip", "/s", "jax", local_version="cuda12.cudnn89"),
+            Framework("jax-cuda12-plugin", "0.4.30", "pip", "/s", "jax", local_version="cuda12"),
+            Framework("acme-torch", "2.5.1", "pip", "/s", "acme-torch", local_version="cu124"),  # not in the matrix
+        ),
+    )
+    assert [r.text for r in from_installed(host)] == [
+        "jaxlib==0.4.25+cuda12.cudnn89",
+        "jax-cuda12-plugin==0.4.30",
+        "acme-torch==2.5.1",
+    ]
+
+
+def test_conda_names_of_the_family_blocks(tmp_path: Path) -> None:
+    """A metapackage is judged as the pip build it selects; a family's CUDA pin (pytorch-cuda) sets the CUDA."""
+    path = tmp_path / "environment.yml"
+    path.write_text("name: x\ndependencies:\n  - pytorch-gpu=2.4.1\n  - pytorch-cuda=12.1\n  - tensorflow-gpu=2.15\n")
+    found = from_environment_yml(path)
+    assert [(r.text, str(r.requirement), r.cuda) for r in found] == [
+        ("pytorch-gpu=2.4.1", "torch==2.4.1.*", "==12.1.*"),
+        ("tensorflow-gpu=2.15", "tensorflow==2.15.*", "==12.1.*"),
+    ]

@@ -1,10 +1,11 @@
 """environment.yml and pixi.toml: conda MatchSpecs read with py-rattler (the conda library pixi and rattler-build
 are built on), turned into what the matrix judges — the pip distribution of the same build and a PEP 440 version.
 
-conda names map to pip names three ways: a table for the few whose names differ (pytorch -> torch), the same name
-when the matrix has it, else the name with the CUDA-major suffix of the environment's cuda-version (cudf ->
-cudf-cu12, cupy -> cupy-cuda12x), which is how those projects name their pip builds. cuda-version (or
-pytorch-cuda, cudatoolkit) pins the CUDA of every build; a build string naming cuda or cpu picks that kind."""
+conda names map to pip names three ways: the matrix's family blocks for the few whose names differ (pytorch ->
+torch), the same name when the matrix has it, else the name with the CUDA-major suffix of the environment's
+cuda-version (cudf -> cudf-cu12, cupy -> cupy-cuda12x), which is how those projects name their pip builds.
+cuda-version, cudatoolkit (or a family's own CUDA pin, pytorch-cuda) pins the CUDA of every build; a build string
+naming cuda or cpu picks that kind."""
 
 from __future__ import annotations
 
@@ -21,12 +22,11 @@ from dlenv.errors import InputError
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from dlenv.matrix.families import FamilyIndex
     from dlenv.matrix.model import Matrix
 
-CONDA_TO_PIP = {"pytorch": "torch", "pytorch-gpu": "torch", "pytorch-cpu": "torch", "tensorflow-gpu": "tensorflow"}
-"""conda package names whose pip distribution has another name."""
-CUDA_PINS = ("cuda-version", "pytorch-cuda", "cudatoolkit")
-"""conda packages whose version is the CUDA of the environment's builds."""
+CUDA_PINS = ("cuda-version", "cudatoolkit")
+"""conda's own packages whose version is the CUDA of the environment's builds (families add theirs: cuda_pin)."""
 NOT_PACKAGES = {"python", "pip"}
 _VERSION_TERM = re.compile(r"^(==|!=|>=|<=|~=|>|<|=)?\s*(\S+)$")
 
@@ -65,8 +65,17 @@ def conda_version_to_pep440(spec: str) -> str | None:
     return pep440
 
 
-def _pip_name(conda_name: str, matrix: Matrix | None, cuda_major: int | None) -> str:
-    name = CONDA_TO_PIP.get(conda_name, conda_name)
+def _families(matrix: Matrix | None) -> FamilyIndex:
+    if matrix is not None:
+        return matrix.families
+    from dlenv.matrix.families import shipped_families
+
+    return shipped_families()
+
+
+def _pip_name(conda_name: str, matrix: Matrix | None, families: FamilyIndex, cuda_major: int | None) -> str:
+    entry = families.conda(conda_name)
+    name = entry.pip if entry is not None else conda_name
     if matrix is None or matrix.framework_for_package(name) is not None or cuda_major is None:
         return name
     for suffix in (f"-cu{cuda_major}", f"-cuda{cuda_major}x"):
@@ -108,18 +117,20 @@ def from_matchspecs(
         name = spec.name.normalized if spec.name is not None else ""
         version = str(spec.version) if spec.version is not None else None
         parsed.append((where, text, name, version, spec.build))
+    families = _families(matrix)
+    cuda_pins = {*CUDA_PINS, *families.conda_cuda_pins}
     cuda, cuda_major = _cuda_pin(default_cuda)
     for _where, _text, name, version, _build in parsed:
-        if name in CUDA_PINS and _cuda_pin(version)[0] is not None:
+        if name in cuda_pins and _cuda_pin(version)[0] is not None:
             cuda, cuda_major = _cuda_pin(version)
     found, skipped = [], []
     for where, text, name, version, build in parsed:
         origin = f"{path}:{where}"
-        if name in NOT_PACKAGES or name in CUDA_PINS:
+        if name in NOT_PACKAGES or name in cuda_pins:
             skipped.append(SkippedLine(origin, text, "sets the environment (judged through the packages it pins)"))
             continue
         pep440 = conda_version_to_pep440(version or "")
-        pip_name = _pip_name(name, matrix, cuda_major)
+        pip_name = _pip_name(name, matrix, families, cuda_major)
         note = None
         if pep440 is None:
             note = f"conda version {version!r} has no PEP 440 form: any release was judged"

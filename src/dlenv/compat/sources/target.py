@@ -277,7 +277,7 @@ def companion_finding(
     release_ok = spec.contains(expected, prereleases=True) or (
         exact is not None and _public(exact) == _public(expected)
     )
-    build_ok = not tag or primary.subject != "pytorch" or tag == primary.build.build
+    build_ok = not tag or not primary.local_tag or tag == primary.build.build
     if release_ok and build_ok:
         return None
     companion = companion_candidate(primary, requirement, expected)
