@@ -11,8 +11,6 @@ import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from packaging.utils import canonicalize_name
-
 from dlenv.compat.candidate import Candidate, RuleContext
 from dlenv.compat.coinstall import coinstall_findings
 from dlenv.compat.cuda_facts import CudaFacts
@@ -20,7 +18,7 @@ from dlenv.compat.evaluate import Evaluation, best, evaluate, rank
 from dlenv.compat.sources import hooks as input_hooks
 from dlenv.errors import EXIT_OK, EXIT_PROBLEMS
 from dlenv.host.model import Finding, Severity
-from dlenv.versions import parse_version, sortable_version
+from dlenv.versions import canonical_name, parse_version, sortable_version
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterable, Sequence
@@ -86,7 +84,7 @@ def candidates_for(framework: Framework, package: str, extras: Collection[str] =
     an extra of it pulls in (`jax[cuda12]` installs the jax-cuda12-plugin build). With `extras` named, the builds
     those extras pull in, if any do."""
     # extras compare normalised, as names do (PEP 685): jax[cuda12_pip] is the extra the metadata spells cuda12-pip
-    extras = {canonicalize_name(extra) for extra in extras}
+    extras = {canonical_name(extra) for extra in extras}
     direct, through_extras = [], []
     for release in framework.releases:
         builds = framework.builds_of(release.version)
@@ -106,7 +104,7 @@ def candidates_for(framework: Framework, package: str, extras: Collection[str] =
                 through_extras += [
                     Candidate(framework.subject, package, release, build, e, framework.family)
                     for e in pulling
-                    if canonicalize_name(e) in extras
+                    if canonical_name(e) in extras
                 ]
             elif pulling:
                 # Unasked, take the extra that brings the CUDA libraries with it (jax[cuda12], not cuda12-local).
@@ -120,9 +118,9 @@ def candidates_for(framework: Framework, package: str, extras: Collection[str] =
 
 
 def _names_any(requirements: Iterable[str], packages: Iterable[str]) -> bool:
-    wanted = {canonicalize_name(package) for package in packages}
+    wanted = {canonical_name(package) for package in packages}
     names = (match.group() for requirement in requirements if (match := _REQUIREMENT_NAME.match(requirement)))
-    return any(canonicalize_name(name) in wanted for name in names)
+    return any(canonical_name(name) in wanted for name in names)
 
 
 def matches_requirement(requirement: RequirementInput, candidate: Candidate) -> bool:
@@ -201,7 +199,7 @@ def _alternatives(
 
 
 def check_requirement(ctx: RuleContext, requirement: RequirementInput) -> RequirementResult:
-    package = canonicalize_name(requirement.name)
+    package = canonical_name(requirement.name)
     framework = ctx.matrix.framework_for_package(package)
     if framework is None:
         return RequirementResult(
@@ -255,10 +253,8 @@ def check_requirement(ctx: RuleContext, requirement: RequirementInput) -> Requir
 def _extras_unknown(framework: Framework, requirement: RequirementInput, candidate: Candidate) -> Finding | None:
     """Extras the matrix does not record for the release install something it could not judge (jax[cuda12_pip]
     pulls in a CUDA jaxlib): what pip installs for them is not what was evaluated."""
-    known = {
-        canonicalize_name(name) for build in framework.builds_of(candidate.release.version) for name in build.extras
-    }
-    unknown = sorted(e for e in requirement.requirement.extras if canonicalize_name(e) not in known)
+    known = {canonical_name(name) for build in framework.builds_of(candidate.release.version) for name in build.extras}
+    unknown = sorted(e for e in requirement.requirement.extras if canonical_name(e) not in known)
     if not unknown:
         return None
     return Finding(

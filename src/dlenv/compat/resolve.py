@@ -11,15 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from packaging.utils import canonicalize_name
-
 from dlenv.compat.check import candidates_for, cpu_build_on_gpu_host, matches_requirement, rule_context
 from dlenv.compat.coinstall import coinstall_findings
 from dlenv.compat.evaluate import DRIVER_TIERS, Evaluation, evaluate, rank
 from dlenv.compat.sources import hooks as input_hooks
 from dlenv.errors import EXIT_OK, EXIT_PROBLEMS, InputError
 from dlenv.host.model import Finding, Severity
-from dlenv.versions import sortable_version
+from dlenv.versions import canonical_name, sortable_version
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -71,7 +69,7 @@ class Resolution:
 
 
 def _ranked(ctx: RuleContext, requirement: RequirementInput) -> list[Evaluation]:
-    package = canonicalize_name(requirement.name)
+    package = canonical_name(requirement.name)
     framework = ctx.matrix.framework_for_package(package)
     if framework is None:
         raise InputError(
@@ -213,7 +211,7 @@ def resolve(
             target.chosen, _owned(matrix, target.chosen, companions)
         )
     )
-    orphans = set(companions) - {canonicalize_name(t.requirement.name) for t in targets}
+    orphans = set(companions) - {canonical_name(t.requirement.name) for t in targets}
     targets += tuple(TargetResolution(companions[name], None, ()) for name in sorted(orphans))
     chosen_candidates = [t.chosen.candidate for t in targets if t.chosen is not None]
     return Resolution(host, matrix.matrix_version, targets, tuple(coinstall_findings(chosen_candidates)))

@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from dlenv.host.model import Finding, Severity
+from dlenv.versions import canonical_name
 
 if TYPE_CHECKING:
     from dlenv.host.model import Framework, HostFacts
@@ -53,7 +53,7 @@ class CompanionVerdict:
 
 
 def companion_verdicts(host: HostFacts, matrix: Matrix) -> tuple[CompanionVerdict, ...]:
-    installed = {canonicalize_name(framework.name): framework for framework in host.frameworks}
+    installed = {canonical_name(framework.name): framework for framework in host.frameworks}
     verdicts: dict[str, CompanionVerdict] = {}
     for primary in host.frameworks:
         framework = matrix.framework_for_package(primary.name)
@@ -61,7 +61,7 @@ def companion_verdicts(host: HostFacts, matrix: Matrix) -> tuple[CompanionVerdic
         if release is None:
             continue
         for name, expected in release.companions.items():
-            companion = installed.get(canonicalize_name(name))
+            companion = installed.get(canonical_name(name))
             if companion is not None and companion.name not in verdicts:
                 verdicts[companion.name] = CompanionVerdict(companion.name, companion.version, primary, expected)
     return tuple(verdicts.values())

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
-from packaging.utils import canonicalize_name
 
 from dlenv.compat.check import candidates_for, check, matches_requirement
 from dlenv.compat.evaluate import driver_tier
@@ -28,7 +27,7 @@ from dlenv.compat.resolve import resolve
 from dlenv.errors import EXIT_OK, EXIT_PROBLEMS, InputError
 from dlenv.fleet.labels import LABEL_ORIGIN
 from dlenv.host.model import Finding, Severity
-from dlenv.versions import sortable_version
+from dlenv.versions import canonical_name, sortable_version
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -273,7 +272,7 @@ def fleet_check(
 
 def releases_of(matrix: Matrix, requirement: RequirementInput) -> list[str]:
     """The releases the requirement allows that have a CUDA or CPU build, newest first."""
-    package = canonicalize_name(requirement.name)
+    package = canonical_name(requirement.name)
     framework = matrix.framework_for_package(package)
     if framework is None:
         raise InputError(

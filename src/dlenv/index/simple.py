@@ -19,10 +19,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-from packaging.utils import canonicalize_name
-
 from dlenv import __version__
 from dlenv.errors import EXIT_INDEX, DlenvError
+from dlenv.versions import canonical_name
 
 if TYPE_CHECKING:
     import requests
@@ -198,7 +197,7 @@ class SimpleClient:
         return self._session
 
     def project_url(self, project: str) -> str:
-        return urljoin(self.index_url, canonicalize_name(project) + "/")
+        return urljoin(self.index_url, canonical_name(project) + "/")
 
     # -- HTTP with retries
 

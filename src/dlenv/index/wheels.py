@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 
 from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+from dlenv.versions import canonical_name
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -196,7 +198,7 @@ def cuda_stack(requirements: Iterable[str], environment: Mapping[str, str] | Non
             continue
         if not _applies(requirement, env):
             continue
-        name = canonicalize_name(requirement.name)
+        name = canonical_name(requirement.name)
         pinned = pinned_version(requirement)
         if pinned is None:
             continue
@@ -219,13 +221,13 @@ def pinned_requirement(
 ) -> str | None:
     """The version `project` is pinned to (==) by requirements that apply on Linux x86_64, e.g. torch in torchvision."""
     env = environment if environment is not None else linux_x86_64_environment()
-    wanted = canonicalize_name(project)
+    wanted = canonical_name(project)
     for line in requirements:
         try:
             requirement = Requirement(line)
         except InvalidRequirement:
             continue
-        if canonicalize_name(requirement.name) == wanted and _applies(requirement, env):
+        if canonical_name(requirement.name) == wanted and _applies(requirement, env):
             pinned = pinned_version(requirement)
             if pinned is not None:
                 return pinned

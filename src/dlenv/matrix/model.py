@@ -12,9 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from packaging.utils import canonicalize_name
-
-from dlenv.versions import parse_compute_capability, parse_version, sortable_version
+from dlenv.versions import canonical_name, parse_compute_capability, parse_version, sortable_version
 
 if TYPE_CHECKING:
     from packaging.version import Version
@@ -612,7 +610,7 @@ class Framework:
     def packages(self) -> frozenset[str]:
         """Normalised distribution names that install some build of this framework."""
         return frozenset(
-            self._table("packages", lambda: frozenset(canonicalize_name(p) for b in self.builds for p in b.packages))
+            self._table("packages", lambda: frozenset(canonical_name(p) for b in self.builds for p in b.packages))
         )
 
     def newest_release(self, *, include_prereleases: bool = False) -> FrameworkRelease | None:
@@ -790,7 +788,7 @@ class Matrix:
         index: Mapping[str, str] | None = self.packages
         if index is None:
             index = self._table("packages", self.package_index)
-        subject = index.get(canonicalize_name(dist_name))
+        subject = index.get(canonical_name(dist_name))
         return self.frameworks.get(subject) if subject is not None else None
 
     def package_index(self) -> dict[str, str]:

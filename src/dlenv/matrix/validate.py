@@ -11,7 +11,6 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from dlenv.errors import InputError
@@ -19,6 +18,7 @@ from dlenv.matrix.families import family_entry
 from dlenv.matrix.layers import LocatedRow, MergedMatrix, section_named, sections_of
 from dlenv.matrix.model import normalize_gpu_name
 from dlenv.matrix.schemas import schema_kind
+from dlenv.versions import canonical_name
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -332,7 +332,7 @@ def _check_packages(merged: MergedMatrix, rows: Callable[..., list[LocatedRow]])
             continue
         for located in rows(subject, "builds"):
             for index, package in enumerate(located.row.get("packages", [])):
-                key = canonicalize_name(str(package))
+                key = canonical_name(str(package))
                 other_subject, other = owner.setdefault(key, (subject, located))
                 if other_subject != subject and (key, subject) not in reported:
                     reported.add((key, subject))  # once per package and subject, not once per build
@@ -442,7 +442,7 @@ def _check_families(merged: MergedMatrix) -> list[InputError]:
             entries[subject] = (path, family_entry(document))
         except (TypeError, KeyError, AttributeError):
             continue  # a malformed block: its schema errors say so
-        packages[subject] = {canonicalize_name(str(p)) for b in document["builds"] for p in b.get("packages", ())}
+        packages[subject] = {canonical_name(str(p)) for b in document["builds"] for p in b.get("packages", ())}
     order = {subject: index for index, subject in enumerate(entries)}
 
     def clash(later: str, earlier: str, what: str, field_path: str) -> None:

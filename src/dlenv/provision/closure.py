@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
 
 from dlenv.errors import ProblemsError
+from dlenv.versions import canonical_name
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -74,11 +74,11 @@ def target_closure(
     report: Mapping[str, Any], roots: Iterable[tuple[str, tuple[str, ...]]], environment: Mapping[str, str]
 ) -> TargetClosure:
     """Walk Requires-Dist from `roots` ((name, extras) of the stack's pins) with the target's marker values."""
-    items = {canonicalize_name(str(i.get("metadata", {}).get("name", ""))): i for i in report.get("install", [])}
+    items = {canonical_name(str(i.get("metadata", {}).get("name", ""))): i for i in report.get("install", [])}
     needed: set[str] = set()
     missing: dict[str, None] = {}
     seen: set[tuple[str, tuple[str, ...]]] = set()
-    queue = [(canonicalize_name(name), tuple(sorted(extras))) for name, extras in roots]
+    queue = [(canonical_name(name), tuple(sorted(extras))) for name, extras in roots]
     while queue:
         name, extras = queue.pop()
         if (name, extras) in seen:
@@ -97,7 +97,7 @@ def target_closure(
                 ) from None
             if not _active(requirement, environment, extras):
                 continue
-            dependency = canonicalize_name(requirement.name)
+            dependency = canonical_name(requirement.name)
             chosen = items.get(dependency)
             version = str(chosen.get("metadata", {}).get("version", "")) if chosen else None
             if version is None or not requirement.specifier.contains(version, prereleases=True):

@@ -23,10 +23,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
-from packaging.utils import canonicalize_name
-
 from dlenv.errors import InputError, ProblemsError
 from dlenv.provision.stack import check_requirement_text
+from dlenv.versions import canonical_name
 
 if TYPE_CHECKING:
     from dlenv.host.model import HostFacts
@@ -137,7 +136,7 @@ def parse_report(report: Mapping[str, Any], index_urls: tuple[str, ...] = ()) ->
         if not _FILENAME.match(filename):
             raise ProblemsError(f"pip reported a file name dlenv will not write: {filename!r}")
         files.append(LockedFile(name, version, filename, url, _sha256(item, url, index_urls)))
-    return tuple(sorted(files, key=lambda f: canonicalize_name(f.name)))
+    return tuple(sorted(files, key=lambda f: canonical_name(f.name)))
 
 
 def pip_failure(output: str) -> str:
@@ -270,7 +269,7 @@ def lock_stack(
 
 
 def _canonical(item: Mapping[str, Any]) -> str:
-    return canonicalize_name(str(item.get("metadata", {}).get("name", "")))
+    return canonical_name(str(item.get("metadata", {}).get("name", "")))
 
 
 def render_requirements(lock: Lock, header: Header) -> str:
@@ -301,12 +300,12 @@ def render_pylock(lock: Lock, header: Header) -> str:
     lines.append(f"environments = [{_toml(_environment_marker(stack))}]\n")
     lines.append(f"requires-python = {_toml('==' + stack.python + '.*')}\n")
     lines.append('created-by = "dlenv"\n')
-    indexes = {canonicalize_name(package): url for package, url in lock.indexes}
+    indexes = {canonical_name(package): url for package, url in lock.indexes}
     for file in lock.files:
         lines.append("\n[[packages]]\n")
         # PEP 751 wants normalized names (Jinja2 -> jinja2, typing_extensions -> typing-extensions).
-        lines.append(f"name = {_toml(canonicalize_name(file.name))}\nversion = {_toml(file.version)}\n")
-        index = indexes.get(canonicalize_name(file.name))
+        lines.append(f"name = {_toml(canonical_name(file.name))}\nversion = {_toml(file.version)}\n")
+        index = indexes.get(canonical_name(file.name))
         if index:
             lines.append(f"index = {_toml(index)}\n")
         lines.append("\n[[packages.wheels]]\n")
@@ -479,15 +478,15 @@ def check_lock(path: str, text: str, host: HostFacts, matrix: Matrix) -> LockChe
         parse_requirement(check_requirement_text(pin, f"{path}: stack"), f"{path}: {pin}")
         for pin in header.fields["stack"].split()
     ]
-    stack_pins = {canonicalize_name(pin.name): pin.requirement for pin in framework_pins}
+    stack_pins = {canonical_name(pin.name): pin.requirement for pin in framework_pins}
     # A framework's other packages (jaxlib beside jax, a CUDA plugin) come with its pin; one of a framework the
     # stack line does not name was added by hand.
     stack_frameworks = {id(f) for pin in framework_pins if (f := matrix.framework_for_package(pin.name)) is not None}
     locked_names = set()
     for text_pin in locked_pins(text, header.file_format, path):
         name, _, version = text_pin.partition("==")
-        locked_names.add(canonicalize_name(name))
-        wanted = stack_pins.get(canonicalize_name(name))
+        locked_names.add(canonical_name(name))
+        wanted = stack_pins.get(canonical_name(name))
         framework = matrix.framework_for_package(name)
         if wanted is None and framework is not None and id(framework) not in stack_frameworks:
             problems.append(f"{text_pin} is locked but not in the stack line of the header (was the lock edited?)")
@@ -496,7 +495,7 @@ def check_lock(path: str, text: str, host: HostFacts, matrix: Matrix) -> LockChe
     problems += [
         f"{pin.requirement} is in the stack line but not locked (was the lock edited?)"
         for pin in framework_pins
-        if canonicalize_name(pin.name) not in locked_names
+        if canonical_name(pin.name) not in locked_names
     ]
     if framework_pins:
         report = check(host, matrix, framework_pins)

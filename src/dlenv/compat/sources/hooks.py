@@ -7,8 +7,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from packaging.utils import canonicalize_name
-
 from dlenv.compat.sources.target import (
     companion_allows,
     companion_candidate,
@@ -19,6 +17,7 @@ from dlenv.compat.sources.target import (
     select_builds,
 )
 from dlenv.host.model import Finding, Severity
+from dlenv.versions import canonical_name
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -71,10 +70,10 @@ def companion_results(ctx: RuleContext, results: list[RequirementResult]) -> lis
             finding = Finding(
                 "companion_unknown",
                 Severity.WARNING,
-                f"unverified: the matrix records no {canonicalize_name(requirement.name)} release made for "
+                f"unverified: the matrix records no {canonical_name(requirement.name)} release made for "
                 f"{primary.label}, so {requirement.text} was not checked against it.",
                 "add the release's companions with a matrix overlay; --strict fails on this",
-                canonicalize_name(requirement.name),
+                canonical_name(requirement.name),
             )
             judged.append(RequirementResult(requirement, owner, None, (finding,)))
             continue
@@ -110,7 +109,7 @@ def split_companions(
     frameworks = []
     for requirement in requirements:
         if matrix.framework_for_package(requirement.name) is None and companion_owner(matrix, requirement.name):
-            companions[canonicalize_name(requirement.name)] = requirement
+            companions[canonical_name(requirement.name)] = requirement
         else:
             frameworks.append(requirement)
     return frameworks, companions

@@ -9,12 +9,12 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from dlenv.compat.sources.conda import _load_toml
 from dlenv.compat.sources.model import RequirementInput, Source, from_requirement, requirement_error
 from dlenv.errors import InputError
+from dlenv.versions import canonical_name
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -75,10 +75,10 @@ def _with_uv_sources(source: Source, uv: Mapping[str, Any], path: Path) -> Sourc
         if "url" in index and not index.get("default") and not index.get("explicit")
     ]
     extra += list(uv.get("extra-index-url", []))
-    sources = {canonicalize_name(name): value for name, value in uv.get("sources", {}).items()}
+    sources = {canonical_name(name): value for name, value in uv.get("sources", {}).items()}
     requirements = []
     for requirement in source.requirements:
-        entry = sources.get(canonicalize_name(requirement.name))
+        entry = sources.get(canonical_name(requirement.name))
         sourced = requirement
         for choice in entry if isinstance(entry, list) else [entry] if entry else []:
             sourced = _uv_source(sourced, choice, indexes, path)

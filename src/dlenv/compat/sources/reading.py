@@ -7,11 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from packaging.utils import canonicalize_name
-
 from dlenv.compat.sources.resolver import apply_resolution, find_uv, resolve_for_target
 from dlenv.compat.sources.target import apply_constraints, companion_owner, for_target
 from dlenv.host.model import Finding, Severity
+from dlenv.versions import canonical_name
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -104,7 +103,7 @@ def mark_unresolved(report: CheckReport, reading: Reading) -> CheckReport:
                     else "install uv (pip install uv) and pass --resolve, or pin the version"
                 )
                 + "; --strict fails on this",
-                canonicalize_name(result.requirement.name),
+                canonical_name(result.requirement.name),
             )
             results.append(replace(result, findings=(*result.findings, finding)))
             continue

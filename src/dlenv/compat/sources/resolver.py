@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
+
+from dlenv.versions import canonical_name
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -139,7 +140,7 @@ def parse_pins(text: str) -> dict[str, str]:
     for line in text.splitlines():
         match = _PIN.match(line.strip())
         if match:
-            pins[canonicalize_name(match.group(1))] = match.group(2)
+            pins[canonical_name(match.group(1))] = match.group(2)
     return pins
 
 
@@ -170,7 +171,7 @@ def apply_resolution(
     found = []
     named = set()
     for requirement in requirements:
-        name: str = canonicalize_name(requirement.name)
+        name: str = canonical_name(requirement.name)
         named.add(name)
         pin = resolution.pins.get(name)
         if pin is None or not requirement.is_range:

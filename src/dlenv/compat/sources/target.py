@@ -10,11 +10,11 @@ from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvir
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag, compatible_tags, cpython_tags, mac_platforms
-from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from dlenv.compat.sources.model import SkippedLine
 from dlenv.host.model import Finding, Severity
+from dlenv.versions import canonical_name
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -100,11 +100,11 @@ def apply_constraints(
     """pip's -c: a constraint narrows the requirement of the same name (it installs nothing by itself)."""
     by_name: dict[str, list[RequirementInput]] = {}
     for constraint in constraints:
-        by_name.setdefault(canonicalize_name(constraint.name), []).append(constraint)
+        by_name.setdefault(canonical_name(constraint.name), []).append(constraint)
     found = []
     for requirement in requirements:
         narrowed = requirement
-        for constraint in by_name.get(canonicalize_name(requirement.name), ()):
+        for constraint in by_name.get(canonical_name(requirement.name), ()):
             narrowed = _narrow(narrowed, constraint)
         found.append(narrowed)
     return found
@@ -246,17 +246,17 @@ def input_findings(ctx: RuleContext, requirement: RequirementInput) -> tuple[Fin
 
 def companion_owner(matrix: Matrix, name: str) -> str | None:
     """The framework subject whose releases record `name` as a companion (torchvision -> pytorch), if any."""
-    wanted = canonicalize_name(name)
+    wanted = canonical_name(name)
     for subject, framework in matrix.frameworks.items():
-        if any(wanted in (canonicalize_name(c) for c in release.companions) for release in framework.releases):
+        if any(wanted in (canonical_name(c) for c in release.companions) for release in framework.releases):
             return subject
     return None
 
 
 def companion_of(primary: Candidate, name: str) -> str | None:
     """The release of companion `name` made for `primary`'s release (torch 2.6.0 -> torchvision 0.21.0)."""
-    wanted = canonicalize_name(name)
-    return next((v for c, v in primary.release.companions.items() if canonicalize_name(c) == wanted), None)
+    wanted = canonical_name(name)
+    return next((v for c, v in primary.release.companions.items() if canonical_name(c) == wanted), None)
 
 
 def companion_candidate(primary: Candidate, requirement: RequirementInput, version: str) -> Candidate:
@@ -264,7 +264,7 @@ def companion_candidate(primary: Candidate, requirement: RequirementInput, versi
     index, installed with the extras it was asked with."""
     release = replace(primary.release, version=version, companions={})
     extra = ",".join(sorted(requirement.requirement.extras)) or None
-    return replace(primary, package=canonicalize_name(requirement.name), release=release, extra=extra)
+    return replace(primary, package=canonical_name(requirement.name), release=release, extra=extra)
 
 
 def companion_finding(
@@ -293,7 +293,7 @@ def companion_finding(
         f"{requirement.text} does not belong with {primary.label}: {why}. Mismatched pairs fail at import "
         "(undefined symbols, operators that do not register).",
         f"pin the release made for it: {install}",
-        canonicalize_name(requirement.name),
+        canonical_name(requirement.name),
     )
 
 
