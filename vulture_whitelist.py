@@ -21,6 +21,20 @@ from dlenv.fleet.manifests import KUBERNETES_VERSIONS
 from dlenv.host.model import Framework
 from dlenv.index import simple
 from dlenv.matrix import model
+from dlenv.records import fields
+
+
+class fields_of:  # lower case: it reads as the field access it stands for
+    """`fields_of(Record).name`: vulture sees the attribute used; running this file checks the field exists."""
+
+    def __init__(self, record: type) -> None:
+        self._names = {field.name for field in fields(record)}
+        self._record = record
+
+    def __getattr__(self, name: str) -> str:
+        assert name in self._names, f"{self._record.__qualname__} has no field {name!r}"
+        return name
+
 
 _ = [
     # PEP 562 module __getattr__: Python calls it for `dlenv.cli.app` and the lazy re-exports of dlenv.matrix
@@ -51,19 +65,19 @@ _ = [
     # read by the libraries that own them: zipfile writes a member's mode, rich hides a table's header row
     zipfile.ZipInfo().external_attr,
     Table().show_header,
-    # record fields written out by dataclasses.fields(): `dlenv probe` JSON (host.serialize) and `dlenv matrix show`
+    # record fields written out by dlenv.records.fields(): `dlenv probe` JSON (host.serialize) and `dlenv matrix show`
     # JSON (matrix.queries) carry every field of the schema they mirror
-    Framework.cuda_requirements,
-    model.CudaMajor.disagreement,
-    model.CudaToolkit.disagreement,
-    model.FrameworkRelease.disagreement,
-    model.FrameworkBuild.disagreement,
-    model.FrameworkBuild.rocm,
+    fields_of(Framework).cuda_requirements,
+    fields_of(model.CudaMajor).disagreement,
+    fields_of(model.CudaToolkit).disagreement,
+    fields_of(model.FrameworkRelease).disagreement,
+    fields_of(model.FrameworkBuild).disagreement,
+    fields_of(model.FrameworkBuild).rocm,
     # fields of published formats, kept as parsed and asserted by the tests of their readers: PEP 691/700 file
     # records (tests/unit/index/test_simple.py), a requirement line's -e flag (tests/unit/compat/test_sources.py)
-    simple.IndexFile.yanked_reason,
-    simple.IndexFile.core_metadata,
-    RequirementInput.editable,
+    fields_of(simple.IndexFile).yanked_reason,
+    fields_of(simple.IndexFile).core_metadata,
+    fields_of(RequirementInput).editable,
     # data the tests validate generated files against: the code registry (tests/unit/test_codes.py) and the
     # Kubernetes versions the manifests are checked with (tests/unit/fleet/test_manifests.py)
     CODES,

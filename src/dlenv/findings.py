@@ -8,10 +8,10 @@ them; a code is renamed only with a CHANGELOG entry.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dlenv.records import record
 
 
-@dataclass(frozen=True)
+@record
 class Code:
     name: str
     severity: str

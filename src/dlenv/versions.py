@@ -4,10 +4,11 @@ capabilities, package versions to sort by, and distribution names. Every other m
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
 from packaging.version import Version
+
+from dlenv.records import record
 
 # Every number is bounded in length: no real version part has more than 6 digits, and int() of a string over 4,300
 # digits raises (CPython's conversion limit), so an unbounded pattern turned `--driver 9…9.1` into an internal error.
@@ -27,7 +28,7 @@ MAX_VERSION_LENGTH = 64
 """Longer text is no version in any spelling; parsers return None for it before matching."""
 
 
-@dataclass(frozen=True, order=True)
+@record(order=True)
 class CudaVersion:
     major: int
     minor: int | None = None
@@ -75,7 +76,7 @@ def driver_branch(text: str) -> int | None:
     return parsed[0] if parsed else None
 
 
-@dataclass(frozen=True, order=True)
+@record(order=True)
 class ComputeCapability:
     """A GPU's compute capability, or a build target: 'a' (architecture-specific) runs only on exactly that
     capability, 'f' (family) on the same major."""

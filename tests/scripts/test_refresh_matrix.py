@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import io
 from collections.abc import Iterator, Mapping
@@ -12,6 +11,7 @@ from typing import Any
 import pytest
 from packaging.version import Version
 
+from dlenv import records
 from dlenv.matrix.canonical import dump_yaml, load_yaml_text
 from dlenv.matrix.model import RefreshPolicy, RefreshScope
 from dlenv.matrix.refresh.cli import main, shipped_policies
@@ -274,7 +274,7 @@ def test_window_policy_for_cupy(server: IndexServer, tmp_path: Path) -> None:
     assert "missing from the matrix: 3 (12.3.0, 13.5.1, 13.6.0)" in out
     assert "absent" in err
     policies = shipped_policies()
-    policies["cupy"] = dataclasses.replace(policies["cupy"], scope=RefreshScope(since=datetime.date(2024, 1, 1)))
+    policies["cupy"] = records.replace(policies["cupy"], scope=RefreshScope(since=datetime.date(2024, 1, 1)))
     code, out, _ = run(server, matrices, "--missing", "--subject", "cupy", policies=policies)
     assert "missing from the matrix: 2 (13.5.1, 13.6.0)" in out
 

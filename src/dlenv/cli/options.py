@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from dlenv.records import record
 
 if TYPE_CHECKING:
     from dlenv.compat.knowledge import MatrixGpuKnowledge
@@ -26,7 +27,7 @@ HOST_PANEL = "Host (instead of probing this machine)"
 Command = TypeVar("Command", bound=Callable[..., Any])
 
 
-@dataclass(frozen=True)
+@record
 class Option:
     """One command-line option. `kind` says what it takes and how click would convert it:
     text (a string), path (a file, never a directory), directory (never a file), flag (a boolean switch),
@@ -51,7 +52,7 @@ class Option:
         return self.kind in ("repeat", "paths", "arguments")
 
 
-@dataclass(frozen=True)
+@record
 class Group:
     """Options a command takes together, passed to it as one parameter (`param`) built by `build`."""
 
@@ -74,7 +75,7 @@ def host_facts(spec: HostSpec, matrix: MatrixSource | None = None) -> HostFacts:
     return resolve_host(spec, probe=_probe, knowledge=source.knowledge, env=os.environ)
 
 
-@dataclass(frozen=True)
+@record
 class OutputTarget:
     """-o PATH ('-' or none: stdout) and whether an existing file may be replaced."""
 

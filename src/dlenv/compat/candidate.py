@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dlenv.matrix.model import FrameworkFamily
+from dlenv.records import field, record
 from dlenv.versions import CudaVersion, parse_cuda
 
 if TYPE_CHECKING:
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from dlenv.matrix.model import FrameworkBuild, FrameworkRelease, Matrix
 
 
-@dataclass(frozen=True)
+@record
 class Candidate:
     subject: str
     package: str
@@ -88,7 +88,7 @@ def pip_source_option(url: str) -> str:
     return "--find-links" if is_find_links(url) else "--extra-index-url"
 
 
-@dataclass(frozen=True)
+@record
 class RuleContext:
     host: HostFacts
     matrix: Matrix

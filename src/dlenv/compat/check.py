@@ -8,7 +8,6 @@ and the report names the best one.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from dlenv.compat.candidate import Candidate, RuleContext
@@ -18,6 +17,7 @@ from dlenv.compat.evaluate import Evaluation, best, evaluate, rank
 from dlenv.compat.sources import hooks as input_hooks
 from dlenv.errors import EXIT_OK, EXIT_PROBLEMS
 from dlenv.host.model import Finding, Severity
+from dlenv.records import record, replace
 from dlenv.versions import canonical_name, parse_version, sortable_version
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ ALTERNATIVES = 3
 _REQUIREMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
-@dataclass(frozen=True)
+@record
 class RequirementResult:
     requirement: RequirementInput
     subject: str | None
@@ -56,7 +56,7 @@ class RequirementResult:
         return self.status != "incompatible"
 
 
-@dataclass(frozen=True)
+@record
 class CheckReport:
     host: HostFacts
     matrix_version: str | None

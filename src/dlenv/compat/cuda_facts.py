@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from dlenv.records import record
 from dlenv.versions import CudaVersion, parse_cuda, parse_driver
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ def floor_for(floor: DriverFloor | None, system: str) -> str | None:
     return floor.windows if system == "windows" else floor.linux
 
 
-@dataclass(frozen=True)
+@record
 class CudaFacts:
     matrix: Matrix
 

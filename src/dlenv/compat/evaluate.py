@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dlenv.compat.cuda_rules import driver_rule, host_fault_rule
 from dlenv.compat.gpu_rules import gpu_rule, ptx_jit_rule
 from dlenv.compat.platform_rules import accelerator_rule, cuda_libraries_rule, platform_rule, python_rule
 from dlenv.host.model import Finding, Severity
+from dlenv.records import record
 from dlenv.versions import sortable_version
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ RULES = (
 )
 
 
-@dataclass(frozen=True)
+@record
 class Evaluation:
     candidate: Candidate
     findings: tuple[Finding, ...]

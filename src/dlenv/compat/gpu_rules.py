@@ -7,11 +7,11 @@ any GPU of capability >= X.y.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from dlenv.compat.cuda_rules import driver_rule
 from dlenv.host.model import Finding, Gpu, Severity
+from dlenv.records import replace
 from dlenv.versions import ComputeCapability, CudaVersion, driver_branch, parse_cuda
 
 if TYPE_CHECKING:

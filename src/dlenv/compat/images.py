@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dlenv.compat.brands import SEGMENT_BRANDS
 from dlenv.errors import InputError
 from dlenv.host.model import Finding, Severity
+from dlenv.records import record
 from dlenv.versions import parse_cuda, parse_driver
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ _HEREDOC_INSTRUCTION = re.compile(r"^(?:RUN|COPY|ADD)\s", re.IGNORECASE)
 _HEREDOC = re.compile(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
 
 
-@dataclass(frozen=True)
+@record
 class ImageRequirement:
     source: str
     """Where it came from: 'Dockerfile FROM nvidia/cuda:12.4.1-base-ubuntu22.04', an env file, ..."""
@@ -44,7 +44,7 @@ class ImageRequirement:
     disabled: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class ImageResult:
     requirement: ImageRequirement
     findings: tuple[Finding, ...]

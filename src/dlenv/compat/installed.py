@@ -7,7 +7,6 @@ it, and a warning says that what only the matrix records was not checked."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from dlenv.compat.candidate import Candidate
@@ -15,6 +14,7 @@ from dlenv.errors import InputError
 from dlenv.host.model import Finding, Severity
 from dlenv.index.wheels import cuda_stack, linux_x86_64_environment
 from dlenv.matrix.model import FrameworkBuild, FrameworkFamily, FrameworkRelease
+from dlenv.records import record, replace
 from dlenv.versions import CudaVersion, parse_compute_capability, parse_cuda
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ def _targets(framework: Framework) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(sass), tuple(ptx)
 
 
-@dataclass(frozen=True)
+@record
 class InstalledCandidate(Candidate):
     """A candidate made from an installed framework's metadata, not from a matrix row."""
 

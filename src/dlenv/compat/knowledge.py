@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dlenv.compat.cuda_facts import CudaFacts
+from dlenv.records import record
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from dlenv.matrix.model import Matrix
 
 
-@dataclass(frozen=True)
+@record
 class MatrixGpuKnowledge:
     matrix: Matrix
 

@@ -3,11 +3,11 @@ read, with the one verdict and exit code renderers and the CLI read (neither com
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dlenv.errors import EXIT_OK, EXIT_PROBLEMS
 from dlenv.host.model import Severity
+from dlenv.records import record
 
 if TYPE_CHECKING:
     from dlenv.compat.check import CheckReport
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from dlenv.compat.sources.reading import Reading
 
 
-@dataclass(frozen=True)
+@record
 class CheckOutcome:
     report: CheckReport
     images: tuple[ImageResult, ...] = ()

@@ -8,7 +8,6 @@ then a bounded backtracking search picks the first combination, in that order, w
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dlenv.compat.check import candidates_for, cpu_build_on_gpu_host, matches_requirement, rule_context
@@ -17,6 +16,7 @@ from dlenv.compat.evaluate import DRIVER_TIERS, Evaluation, evaluate, rank
 from dlenv.compat.sources import hooks as input_hooks
 from dlenv.errors import EXIT_OK, EXIT_PROBLEMS, InputError
 from dlenv.host.model import Finding, Severity
+from dlenv.records import record
 from dlenv.versions import canonical_name, sortable_version
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 SEARCH_LIMIT = 20_000
 
 
-@dataclass(frozen=True)
+@record
 class Rejection:
     release: str
     reasons: tuple[Finding, ...]
@@ -38,14 +38,14 @@ class Rejection:
     """The release runs here, but only in a lower driver tier than the chosen one (its reasons say which)."""
 
 
-@dataclass(frozen=True)
+@record
 class TargetResolution:
     requirement: RequirementInput
     chosen: Evaluation | None
     rejected_newer: tuple[Rejection, ...]
 
 
-@dataclass(frozen=True)
+@record
 class Resolution:
     host: HostFacts
     matrix_version: str | None

@@ -4,12 +4,12 @@ symbols or operator registration errors."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from packaging.version import InvalidVersion, Version
 
 from dlenv.host.model import Finding, Severity
+from dlenv.records import record
 from dlenv.versions import canonical_name
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from dlenv.matrix.model import Matrix
 
 
-@dataclass(frozen=True)
+@record
 class CompanionVerdict:
     name: str
     version: str

@@ -4,11 +4,11 @@ repairs each incompatible one. Doctor judges no framework itself."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from dlenv.doctor.diagnose import diagnose, has_errors, severity_rank, sort_findings
 from dlenv.host.model import Finding, Severity
+from dlenv.records import record, replace
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from dlenv.matrix.model import Matrix
 
 
-@dataclass(frozen=True)
+@record
 class DoctorReport:
     host: HostFacts
     findings: list[Finding]

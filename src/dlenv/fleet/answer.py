@@ -14,7 +14,6 @@ import os
 import re
 import threading
 from collections import Counter
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from packaging.requirements import Requirement
@@ -27,6 +26,7 @@ from dlenv.compat.resolve import resolve
 from dlenv.errors import EXIT_OK, EXIT_PROBLEMS, InputError
 from dlenv.fleet.labels import LABEL_ORIGIN
 from dlenv.host.model import Finding, Severity
+from dlenv.records import record
 from dlenv.versions import canonical_name, sortable_version
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ NATIVE_TIER = 2
 _WHY_NOT_CUDA = re.compile(r"do not run here \((\w+): (.*)\)\.$")
 
 
-@dataclass(frozen=True)
+@record
 class Column:
     """A grid column: a requirement (`fleet check`), or one release of a target (`fleet resolve`)."""
 
@@ -67,7 +67,7 @@ class Column:
     release: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Cell:
     status: str
     """ok, warning, incompatible or unknown (not in the matrix)."""
@@ -80,7 +80,7 @@ class Cell:
     tier: int = NATIVE_TIER
 
 
-@dataclass(frozen=True)
+@record
 class PoolVerdict:
     pool: Pool
     cells: dict[str, Cell]
@@ -89,7 +89,7 @@ class PoolVerdict:
     conflicts: tuple[Finding, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class Blocker:
     column: Column
     pool_id: str
@@ -100,7 +100,7 @@ class Blocker:
     codes: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@record
 class Drift:
     hardware: str
     drivers: tuple[tuple[str, int], ...]
@@ -109,7 +109,7 @@ class Drift:
     drifted: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@record
 class FleetAnswer:
     kind: str
     """check or resolve."""

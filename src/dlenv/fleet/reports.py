@@ -9,14 +9,14 @@ their memory bounded by the number of pools, not of nodes.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from dlenv import records
 from dlenv.errors import InputError
 from dlenv.host.serialize import host_from_dict, host_to_dict
+from dlenv.records import field, record
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -30,7 +30,7 @@ _FIX = "write reports with `dlenv fleet collect`, one JSON object a line: schema
 _GPU_IDENTITY = ("uuid", "pci_bus_id")
 
 
-@dataclass(frozen=True)
+@record
 class NodeReport:
     node: str
     source: str
@@ -54,7 +54,7 @@ def report_line(report: NodeReport) -> str:
     return json.dumps(report_to_dict(report), separators=(",", ":")) + "\n"
 
 
-@dataclass
+@record(frozen=False)
 class Pool:
     """Nodes with identical facts: the engine judges `host` once for all of them."""
 
@@ -69,14 +69,14 @@ class Pool:
         return len(self.nodes)
 
 
-@dataclass(frozen=True)
+@record
 class FailedNode:
     node: str
     source: str
     error: str
 
 
-@dataclass(frozen=True)
+@record
 class Fleet:
     pools: tuple[Pool, ...]
     failed: tuple[FailedNode, ...]
@@ -225,7 +225,7 @@ class FleetReader:
         host = host_from_dict(data, location)
         # The node's own probe says where its facts came from (a probe sees its libraries; a described host does
         # not): the pool keeps that origin, not the reports file's name.
-        host = dataclasses.replace(host, origin=data.get("origin", "probe"))
+        host = records.replace(host, origin=data.get("origin", "probe"))
         return self._add_host(node, source, host, facts[0] if facts else json.dumps(data, sort_keys=True))
 
     def _add_host(self, node: str, source: str, host: HostFacts, key: str) -> Pool:

@@ -10,9 +10,10 @@ import os
 import platform
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from dlenv.records import field, record
 
 CommandRunner = Callable[[Sequence[str], float], "str | None"]
 NvmlLoader = Callable[[], Any]
@@ -69,7 +70,7 @@ def _glibc_version() -> str | None:
     return None
 
 
-@dataclass(frozen=True)
+@record
 class Interpreter:
     """Facts about the running Python, which no recorded host replaces."""
 
@@ -94,7 +95,7 @@ def _default_site_dirs() -> tuple[Path, ...]:
     return tuple(Path(entry) for entry in sys.path if entry and entry.endswith(("site-packages", "dist-packages")))
 
 
-@dataclass(frozen=True)
+@record
 class ProbeContext:
     env: Mapping[str, str]
     root: Path = Path("/")

@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
 from dlenv.errors import InputError
 from dlenv.host.model import Driver, Gpu, HostFacts, Platform
 from dlenv.host.overrides import apply_overrides
 from dlenv.host.serialize import read_host_file
+from dlenv.records import field, record, replace
 from dlenv.versions import parse_compute_capability, parse_driver
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ class GpuKnowledge(Protocol):
     def max_cuda_for_driver(self, driver_version: str, system: str) -> str | None: ...
 
 
-@dataclass(frozen=True)
+@record
 class HostSpec:
     host_file: Path | None = None
     driver: str | None = None

@@ -6,17 +6,17 @@ Listing dist-info folder names with os.scandir costs a few milliseconds, far les
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dlenv.records import record
 from dlenv.versions import canonical_name
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
 
-@dataclass(frozen=True)
+@record
 class Distribution:
     name: str
     version: str
@@ -39,7 +39,7 @@ class Distribution:
         return []
 
 
-@dataclass(frozen=True)
+@record
 class CondaPackage:
     name: str
     version: str

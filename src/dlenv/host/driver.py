@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from dlenv.host.model import Driver, Gpu, ProbeProblem
 from dlenv.host.nvml import probe_nvml
 from dlenv.host.procfs import kernel_module_version, nvml_library_version, proc_driver_version, proc_gpus
 from dlenv.host.smi import probe_smi
+from dlenv.records import record, replace
 
 if TYPE_CHECKING:
     from dlenv.host.context import ProbeContext
 
 
-@dataclass(frozen=True)
+@record
 class DriverFacts:
     driver: Driver | None
     gpus: tuple[Gpu, ...]

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dlenv.host.model import Framework
 from dlenv.matrix.families import FRAMEWORK_ROLE
+from dlenv.records import record
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -71,7 +71,7 @@ def read_build_info_module(path: Path) -> dict[str, object]:
     return values
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class _BuildFacts:
     """What a distribution's metadata and build files say about its build."""
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from dlenv.host.model import Library
+from dlenv.records import replace
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -5,8 +5,9 @@ Versions stay strings as the host reported them; parsing happens where they are 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import Enum
+
+from dlenv.records import field, record
 
 HOST_SCHEMA_VERSION = 1
 
@@ -17,7 +18,7 @@ class Severity(str, Enum):
     INFO = "info"
 
 
-@dataclass(frozen=True)
+@record
 class MigDevice:
     index: int
     name: str | None = None
@@ -25,7 +26,7 @@ class MigDevice:
     memory_total_mib: int | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Gpu:
     index: int
     name: str | None = None
@@ -43,7 +44,7 @@ class Gpu:
     source: str = "nvml"
 
 
-@dataclass(frozen=True)
+@record
 class ProbeProblem:
     """Something that went wrong while probing: the raw observation, turned into a finding by diagnosis."""
 
@@ -72,7 +73,7 @@ FACT_HIDING_PROBLEMS = frozenset(
 )
 
 
-@dataclass(frozen=True)
+@record
 class Driver:
     version: str | None = None
     max_cuda: str | None = None
@@ -84,7 +85,7 @@ class Driver:
     source: str = "nvml"
 
 
-@dataclass(frozen=True)
+@record
 class CudaToolkit:
     version: str
     path: str
@@ -96,7 +97,7 @@ class CudaToolkit:
     """Driver version of the forward-compatibility libraries in <toolkit>/compat, when present."""
 
 
-@dataclass(frozen=True)
+@record
 class Library:
     name: str
     """cuda-runtime, cudnn, nccl or cublas."""
@@ -107,7 +108,7 @@ class Library:
     cuda_major: int | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Framework:
     name: str
     """The distribution name (torch, tensorflow, jax-cuda12-plugin, cupy-cuda12x, cudf-cu12, ...)."""
@@ -127,7 +128,7 @@ class Framework:
     """The CUDA library requirements of its metadata (nvidia-*, cuda-toolkit)."""
 
 
-@dataclass(frozen=True)
+@record
 class Platform:
     system: str
     """linux, windows or macos."""
@@ -154,14 +155,14 @@ def platform_key(system: str, arch: str) -> str:
     return f"{system}-{'arm64' if system == 'macos' and arch == 'aarch64' else arch}"
 
 
-@dataclass(frozen=True)
+@record
 class Override:
     name: str
     value: str
     effect: str
 
 
-@dataclass(frozen=True)
+@record
 class HostFacts:
     platform: Platform
     origin: str = "probe"
@@ -180,7 +181,7 @@ class HostFacts:
         return dict(self.environment).get(name)
 
 
-@dataclass(frozen=True)
+@record
 class Finding:
     code: str
     severity: Severity

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from dlenv.host.context import NvmlLibraryMissing
 from dlenv.host.model import Driver, Gpu, MigDevice, ProbeProblem
+from dlenv.records import field, record
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -37,7 +37,7 @@ _ERROR_CODES = {
 }
 
 
-@dataclass
+@record(frozen=False)
 class NvmlResult:
     driver: Driver | None = None
     gpus: list[Gpu] = field(default_factory=list)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from dlenv.errors import InputError
 from dlenv.host.model import Driver, HostFacts, Override
+from dlenv.records import replace
 from dlenv.versions import parse_driver
 
 if TYPE_CHECKING:

@@ -9,7 +9,6 @@ node can: at most MAX_GPUS GPUs with MAX_MIG_DEVICES MIG instances each, MAX_ITE
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 import types
@@ -17,6 +16,7 @@ import typing
 from enum import Enum
 from typing import Any, TypeVar, Union
 
+from dlenv import records
 from dlenv.errors import InputError
 from dlenv.host.model import HOST_SCHEMA_VERSION, CudaToolkit, Driver, Framework, Gpu, HostFacts, Library, Platform
 from dlenv.text import describe_character, first_unsafe_character, printable
@@ -71,8 +71,8 @@ _ENVIRONMENT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 
 
 def _plain(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {field.name: _plain(getattr(value, field.name)) for field in dataclasses.fields(value)}
+    if records.is_record(value) and not isinstance(value, type):
+        return {field.name: _plain(getattr(value, field.name)) for field in records.fields(value)}
     if isinstance(value, tuple):
         return [_plain(item) for item in value]
     return value
@@ -113,7 +113,7 @@ class _Reader:
                 raise self.fail(where, f"{len(data)} entries; a real host has at most {limit}")
             item_hint = typing.get_args(hint)[0]
             return tuple(self.value(item_hint, item, f"{where}[{index}]", meaning) for index, item in enumerate(data))
-        if dataclasses.is_dataclass(hint):
+        if records.is_record(hint):
             return self.record(typing.cast("type", hint), data, where)
         if isinstance(hint, type) and issubclass(hint, Enum):
             try:
@@ -143,7 +143,7 @@ class _Reader:
         if not isinstance(data, dict):
             raise self.fail(where, f"expected an object, found {type(data).__name__}")
         hints = typing.get_type_hints(cls)
-        fields = {field.name: field for field in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        fields = {field.name: field for field in records.fields(cls)}
         unknown = sorted(str(key) for key in set(data) - set(fields))
         if unknown:
             name = printable(unknown[0])[:64]
@@ -152,7 +152,7 @@ class _Reader:
         for name, field in fields.items():
             path = f"{where}.{name}" if where else name
             if name not in data:
-                if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
+                if field.default is records.MISSING and field.default_factory is records.MISSING:
                     raise self.fail(path, "required field is missing")
                 continue
             values[name] = self.value(hints[name], data[name], path, (cls, name))
@@ -193,7 +193,7 @@ def host_from_dict(data: Any, path: str) -> HostFacts:
         reader.check_string(value, f"environment.{name}", None, MAX_ENVIRONMENT_VALUE)
     body["environment"] = [[name, environment[name]] for name in sorted(environment)]
     host = reader.record(HostFacts, body, "")
-    return dataclasses.replace(host, origin=f"file:{path}")
+    return records.replace(host, origin=f"file:{path}")
 
 
 def read_host_file(path: Path) -> HostFacts:

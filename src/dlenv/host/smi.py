@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from dlenv.host.model import Driver, Gpu
+from dlenv.records import replace
 from dlenv.versions import parse_compute_capability
 
 if TYPE_CHECKING:

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from dlenv.host.model import CudaToolkit
+from dlenv.records import replace
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import configparser
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dlenv.errors import InputError
+from dlenv.records import record
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 PIP_DEFAULT_ORIGIN = "pip's built-in default"
 
 
-@dataclass(frozen=True)
+@record
 class IndexConfig:
     """The primary index URL, the extra index URLs, and where each came from (for messages)."""
 

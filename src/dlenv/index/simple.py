@@ -15,12 +15,12 @@ import json
 import time
 import zipfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from dlenv import __version__
 from dlenv.errors import EXIT_INDEX, DlenvError
+from dlenv.records import field, record
 from dlenv.versions import canonical_name
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ class IndexResponseError(IndexAccessError):
     """The index answered, but not with a usable Simple API JSON page."""
 
 
-@dataclass(frozen=True)
+@record
 class IndexFile:
     """One file of a project page (PEP 691 / PEP 700 fields); `url` is absolute."""
 
@@ -79,7 +79,7 @@ class IndexFile:
         return self.filename.endswith(".whl")
 
 
-@dataclass(frozen=True)
+@record
 class ProjectPage:
     name: str
     url: str

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from email.parser import HeaderParser
 from typing import TYPE_CHECKING
 
@@ -11,6 +10,7 @@ from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvir
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
+from dlenv.records import record
 from dlenv.versions import canonical_name
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ _MACOS_ARCH = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class WheelInfo:
     filename: str
     name: str
@@ -144,7 +144,7 @@ def linux_x86_64_environment(python: str = "3.12") -> dict[str, str]:
     }
 
 
-@dataclass(frozen=True)
+@record
 class CudaStack:
     """The CUDA libraries a wheel pins through its Requires-Dist (None: not pinned)."""
 

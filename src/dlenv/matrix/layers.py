@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dlenv.matrix.model import normalize_gpu_name, version_key
 from dlenv.matrix.schemas import schema_kind
+from dlenv.records import field, record
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Hashable
@@ -22,7 +22,7 @@ def _text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-@dataclass(frozen=True)
+@record
 class Section:
     """A list of rows in a matrix document: how a row is identified and how a message names it."""
 
@@ -70,7 +70,7 @@ def section_named(subject: str, name: str) -> Section | None:
     return next((section for section in sections_of(subject) if section.name == name), None)
 
 
-@dataclass
+@record(frozen=False)
 class LocatedRow:
     row: dict[str, Any]
     path: str
@@ -84,7 +84,7 @@ class LocatedRow:
         return f"{self.section}[{self.index}] ({self.label})"
 
 
-@dataclass
+@record(frozen=False)
 class SubjectRows:
     """One subject after layering: its header fields and its rows by section, each keyed as Section.key says."""
 
@@ -100,7 +100,7 @@ class SubjectRows:
         return doc
 
 
-@dataclass
+@record(frozen=False)
 class MergedMatrix:
     subjects: dict[str, SubjectRows] = field(default_factory=dict)
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from dlenv.records import field, record
 from dlenv.versions import canonical_name, parse_compute_capability, parse_version, sortable_version
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ def _tuple(data: Mapping[str, Any], key: str) -> tuple[str, ...]:
     return tuple(data.get(key, ()))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MatrixNotes:
     """What a matrix file says about its data as a whole, by kind (the `notes` map of every schema)."""
 
@@ -79,7 +79,7 @@ class MatrixNotes:
         return tuple(note for _, notes in self.by_kind() for note in notes)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DriverFloor:
     """A minimum driver version per OS; None where the source states none."""
 
@@ -91,7 +91,7 @@ class DriverFloor:
         return cls(data.get("linux"), data.get("windows")) if data else None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CudaMajor:
     major: int
     minor_compat_min_driver: DriverFloor | None
@@ -112,7 +112,7 @@ class CudaMajor:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CudaToolkit:
     version: str
     released: str | None
@@ -144,7 +144,7 @@ class CudaToolkit:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ForwardCompat:
     cuda: str
     driver_branches: tuple[str, ...]
@@ -163,7 +163,7 @@ class ForwardCompat:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Architecture:
     name: str
     compute_capabilities: tuple[str, ...]
@@ -184,7 +184,7 @@ class Architecture:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GpuProduct:
     name: str
     aliases: tuple[str, ...]
@@ -209,7 +209,7 @@ class GpuProduct:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FrameworkRelease:
     version: str
     released: str | None
@@ -234,19 +234,19 @@ class FrameworkRelease:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CudaRange:
     min: str
     max: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CondaSpec:
     channels: tuple[str, ...]
     packages: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FrameworkBuild:
     release: str
     build: str
@@ -322,13 +322,13 @@ class FrameworkBuild:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ImageFramework:
     name: str
     version: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Image:
     repository: str
     tag: str
@@ -380,7 +380,7 @@ def require_cuda_table(document: Mapping[str, Any]) -> dict[str, str]:
     return {entry["id"]: entry["value"] for entry in document.get("require_cuda", ())}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CudaMatrix:
     matrix_version: str | None
     majors: tuple[CudaMajor, ...]
@@ -400,7 +400,7 @@ class CudaMatrix:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GpuMatrix:
     matrix_version: str | None
     architectures: tuple[Architecture, ...]
@@ -418,7 +418,7 @@ class GpuMatrix:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RefreshScope:
     """Which index releases a framework file must cover. Pre-releases and fully yanked releases never are."""
 
@@ -453,7 +453,7 @@ class RefreshScope:
         return True
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RefreshPolicy:
     """How the matrix refresh reads a framework from the package index (`family.refresh`; dlenv.matrix.refresh)."""
 
@@ -502,7 +502,7 @@ class RefreshPolicy:
         return self.default_build or self.primary
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CudaLibraries:
     """Where a CUDA build's user-space libraries come from on a pip install."""
 
@@ -511,7 +511,7 @@ class CudaLibraries:
     extra: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FrameworkFamily:
     """What holds for every build of a framework and decides how builds are judged and installed.
 
@@ -566,7 +566,7 @@ class FrameworkFamily:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Framework:
     """One framework family (a `subject`): its releases and every build of each release."""
 
@@ -665,7 +665,7 @@ class FrameworkTable(Mapping[str, Framework]):
         return f"FrameworkTable({list(self._subjects)})"
 
 
-@dataclass(frozen=True, slots=True, eq=False)  # compared and hashed by identity: usable as a cache key
+@record(eq=False)  # compared and hashed by identity: usable as a cache key
 class Matrix:
     """The whole matrix: shipped data with any overlay already layered on top.
 

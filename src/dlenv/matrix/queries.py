@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
+from dlenv import records
 from dlenv.errors import InputError
 from dlenv.matrix.layers import sections_of
 from dlenv.matrix.model import Framework, Matrix, version_key
 from dlenv.matrix.schemas import FIXED_SUBJECTS
+from dlenv.records import record
 
 # ---------------------------------------------------------------------------------------------------- show
 
 
-@dataclass(frozen=True)
+@record
 class ShowResult:
     """Rows of one kind ('framework', 'framework-release', 'toolkit', 'gpu', ...) answering a `show` query."""
 
@@ -29,12 +29,12 @@ class ShowResult:
 
 def record_dict(record: Any) -> dict[str, Any]:
     """A record as JSON-ready data: unset optional fields and private lookup tables left out."""
-    data = {f.name: _plain(getattr(record, f.name)) for f in dataclasses.fields(record) if not f.name.startswith("_")}
+    data = {f.name: _plain(getattr(record, f.name)) for f in records.fields(record) if not f.name.startswith("_")}
     return {key: value for key, value in data.items() if value not in (None, (), [], {})}
 
 
 def _plain(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    if records.is_record(value) and not isinstance(value, type):
         return record_dict(value)
     if isinstance(value, tuple | list):
         return [_plain(item) for item in value]
@@ -143,7 +143,7 @@ def _show_cuda(matrix: Matrix, query: str, version: str | None) -> ShowResult:
 # ---------------------------------------------------------------------------------------------------- stats
 
 
-@dataclass(frozen=True)
+@record
 class SubjectStats:
     subject: str
     rows: Mapping[str, int]
@@ -152,7 +152,7 @@ class SubjectStats:
     newest_released: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class MatrixStats:
     matrix_version: str | None
     age_days: int | None
@@ -210,18 +210,18 @@ def stats(matrix: Matrix, today: datetime.date | None = None) -> MatrixStats:
 # ---------------------------------------------------------------------------------------------------- diff
 
 
-@dataclass(frozen=True)
+@record
 class RowChange:
     subject: str
     section: str
     label: str
     change: str
     """'added', 'removed' or 'changed'."""
-    fields: Mapping[str, tuple[Any, Any]] = dataclasses.field(default_factory=dict)
+    fields: Mapping[str, tuple[Any, Any]] = records.field(default_factory=dict)
     """For 'changed': field -> (old value, new value); None stands for absent."""
 
 
-@dataclass(frozen=True)
+@record
 class MatrixDiff:
     old_version: str | None
     new_version: str | None

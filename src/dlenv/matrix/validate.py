@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from packaging.version import InvalidVersion, Version
@@ -18,6 +17,7 @@ from dlenv.matrix.families import family_entry
 from dlenv.matrix.layers import LocatedRow, MergedMatrix, section_named, sections_of
 from dlenv.matrix.model import normalize_gpu_name
 from dlenv.matrix.schemas import schema_kind
+from dlenv.records import field, record
 from dlenv.versions import canonical_name
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ class MatrixProblems(InputError):
         super().__init__(first.problem, path=first.path, where=first.where, fix=fix or None)
 
 
-@dataclass
+@record(frozen=False)
 class ValidationReport:
     merged: MergedMatrix
     problems: list[InputError] = field(default_factory=list)

@@ -9,13 +9,13 @@ needs but pip skipped goes back to pip as a requirement, and what only the runni
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import InvalidRequirement, Requirement
 
 from dlenv.errors import ProblemsError
+from dlenv.records import record
 from dlenv.versions import canonical_name
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def marker_environment(stack: Stack) -> dict[str, str]:
     }
 
 
-@dataclass(frozen=True)
+@record
 class TargetClosure:
     needed: frozenset[str]
     """Canonical names of the reported packages the target installs."""

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dlenv.compat.candidate import is_find_links, pip_source_option
 from dlenv.errors import InputError, ProblemsError
 from dlenv.provision.stack import check_name, check_url, cuda_floor, sole_index
+from dlenv.records import record
 
 if TYPE_CHECKING:
     from dlenv.matrix.model import Matrix
@@ -37,7 +37,7 @@ _PIXI_PLATFORMS = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class CondaEnvironment:
     stack: Stack
     channels: tuple[str, ...]

@@ -27,11 +27,11 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dlenv.errors import InputError, ProblemsError
 from dlenv.provision.stack import check_url, cuda_floor
+from dlenv.records import record
 from dlenv.versions import parse_cuda
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ def _minor(text: str | None) -> tuple[int, int] | None:
     return (parsed.major, parsed.minor or 0) if parsed else None
 
 
-@dataclass(frozen=True)
+@record
 class BaseImage:
     image: Image
     reason: str
@@ -84,7 +84,7 @@ class BaseImage:
         return text
 
 
-@dataclass(frozen=True)
+@record
 class ContainerPlan:
     stack: Stack
     base: BaseImage

@@ -18,10 +18,10 @@ import hashlib
 import json
 import re
 import shlex
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from dlenv.errors import InputError
+from dlenv.records import record, replace
 from dlenv.text import describe_character, first_unsafe_character, printable
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ BODY_FIELD = "body-sha256"
 """The sha256 of everything after the header (locks): an edit to the locked lines shows, not only to the inputs."""
 
 
-@dataclass(frozen=True)
+@record
 class Header:
     kind: str
     """lock, env or build."""
@@ -164,7 +164,7 @@ def make_header(stack: Stack, kind: str, file_format: str, command: Sequence[str
     )
 
 
-@dataclass(frozen=True)
+@record
 class ReadHeader:
     kind: str
     file_format: str

@@ -18,13 +18,13 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from dlenv.errors import InputError, ProblemsError
 from dlenv.provision.stack import check_requirement_text
+from dlenv.records import record
 from dlenv.versions import canonical_name
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ _FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+!-]{0,250}\.(?:whl|tar\.gz|zip
 PipRunner = Callable[[list[str], Mapping[str, str]], "subprocess.CompletedProcess[str]"]
 
 
-@dataclass(frozen=True)
+@record
 class LockedFile:
     name: str
     version: str
@@ -48,7 +48,7 @@ class LockedFile:
     sha256: str
 
 
-@dataclass(frozen=True)
+@record
 class Lock:
     stack: Stack
     files: tuple[LockedFile, ...]
@@ -317,7 +317,7 @@ def render_pylock(lock: Lock, header: Header) -> str:
 # --- dlenv lock --check ------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record
 class LockCheck:
     path: str
     stale: bool

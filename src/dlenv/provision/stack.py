@@ -8,12 +8,12 @@ reach a Dockerfile instruction or a shell command.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dlenv.compat.candidate import pip_source_option
 from dlenv.errors import InputError, ProblemsError
 from dlenv.host.model import Severity, platform_key
+from dlenv.records import record
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -65,7 +65,7 @@ def check_url(text: str, what: str) -> str:
     return text
 
 
-@dataclass(frozen=True)
+@record
 class Pin:
     """One framework package of the stack, pinned exactly as pip installs it."""
 
@@ -105,7 +105,7 @@ class Pin:
         return family.cuda_from_package or (family.cuda_extra is not None and family.cuda_extra in self.extras)
 
 
-@dataclass(frozen=True)
+@record
 class Stack:
     requirements: tuple[str, ...]
     """The requirements as the user gave them (validated)."""

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from typing import TYPE_CHECKING, Any
 
-from dlenv import __version__
+from dlenv import __version__, records
 from dlenv.host.model import Finding, Severity
 from dlenv.host.serialize import host_to_dict
 
@@ -17,7 +16,7 @@ DOCTOR_SCHEMA_VERSION = 1
 
 
 def finding_to_dict(finding: Finding) -> dict[str, Any]:
-    data = dataclasses.asdict(finding)
+    data = records.asdict(finding)
     data["severity"] = finding.severity.value
     return data
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+
+from dlenv import records
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -40,8 +41,8 @@ _SHOW_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
 
 
 def to_json(command: str, value: Any) -> str:
-    """`value` (a dataclass) as JSON, with the schema version and the command that produced it."""
-    data = dataclasses.asdict(value) if dataclasses.is_dataclass(value) and not isinstance(value, type) else value
+    """`value` (a record) as JSON, with the schema version and the command that produced it."""
+    data = records.asdict(value) if records.is_record(value) and not isinstance(value, type) else value
     document = {"schema_version": MATRIX_JSON_SCHEMA_VERSION, "command": command, **data}
     return json.dumps(document, indent=2, sort_keys=True, default=str) + "\n"
 

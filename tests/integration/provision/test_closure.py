@@ -7,7 +7,6 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ import pytest
 
 from dlenv.provision.closure import marker_environment, target_closure
 from dlenv.provision.lock import PIP_WITH_TARGET_MARKERS, lock_stack, pip_command
+from dlenv.records import replace
 from tests.unit.provision.localindex import Wheel, build_indexes, build_wheel, pip_env, rewrite_for, serve
 from tests.unit.provision.targets import Target
 

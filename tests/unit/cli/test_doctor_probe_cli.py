@@ -6,13 +6,13 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from dlenv.host.model import Driver, Framework, Gpu, HostFacts, Platform
 from dlenv.host.serialize import host_to_json
+from dlenv.records import replace
 
 HEALTHY = HostFacts(
     platform=Platform(system="linux", arch="x86_64", python_version="3.12.3", os_name="Ubuntu 24.04.3 LTS"),

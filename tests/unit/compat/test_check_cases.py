@@ -119,9 +119,8 @@ def test_different_cuda_majors_are_a_warning() -> None:
 def test_conda_override_cuda_decides_over_the_driver_version() -> None:
     # conda's CONDA_OVERRIDE_CUDA states the CUDA the driver supports: a cu128 build on a 580 driver taken as
     # CUDA 12.4 gets what such a driver gives it, not what the 580 version alone would allow.
-    from dataclasses import replace
-
     from dlenv.host.model import Override
+    from dlenv.records import replace
 
     plain = host("580.65.06", max_cuda="12.4", gpus=(A100,))
     overridden = replace(plain, overrides=(Override("CONDA_OVERRIDE_CUDA", "12.4", "driver's maximum CUDA: 12.4"),))

@@ -3,14 +3,13 @@ that CUDA release): a GPU older than every target has no kernel image; a newer a
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import yaml
 
 from dlenv.compat.check import check
 from dlenv.compat.requirements import from_arguments
 from dlenv.host.model import Gpu
 from dlenv.matrix.model import Matrix
+from dlenv.records import replace
 from tests.unit.compat.engine import MINI, host
 
 # nvcc targets per CUDA release (as in the real cuda.yaml, from NVIDIA's CUDA 12.4 and 12.8 release notes).

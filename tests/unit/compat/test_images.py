@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,6 +9,7 @@ import pytest
 from dlenv.compat.images import evaluate_image, evaluate_require, from_dockerfile, from_image_env
 from dlenv.errors import InputError
 from dlenv.host.model import Driver, Gpu
+from dlenv.records import replace
 from tests.hosts import captured_environment
 from tests.unit.compat.engine import host, mini_matrix
 

@@ -3,12 +3,12 @@ states (and must install on the target), companions go with their torch, extras 
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 from dlenv.compat.check import check
 from dlenv.compat.requirements import from_arguments, from_requirements_file
 from dlenv.compat.resolve import resolve
+from dlenv.records import replace
 from tests.unit.compat.engine import host, mini_matrix
 
 A100 = host("550.54.15", gpus=(("A100", "8.0"),), python="3.11")

@@ -3,13 +3,13 @@ from the installed metadata, judged by the same rules and never ok."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from dlenv.compat.installed import check_installed, installed_candidate, installed_cuda
 from dlenv.host.model import Driver, Framework, Gpu, HostFacts, Platform
+from dlenv.records import replace
 from dlenv.versions import CudaVersion
 from tests.unit.compat.engine import mini_matrix
 

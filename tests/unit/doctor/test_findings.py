@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from dlenv.doctor.diagnose import diagnose, has_errors
@@ -20,6 +18,7 @@ from dlenv.host.model import (
     ProbeProblem,
     Severity,
 )
+from dlenv.records import replace
 from tests.unit.compat.engine import mini_matrix
 
 HEALTHY = HostFacts(

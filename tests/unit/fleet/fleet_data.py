@@ -3,10 +3,10 @@ table), so they are real host files, not hand-written dicts."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from typing import TYPE_CHECKING, Any
 
+from dlenv import records
 from dlenv.cli.options import MatrixSource
 from dlenv.fleet.reports import NodeReport, report_line
 from dlenv.host.describe import HostSpec, apply_flags, flag_host
@@ -32,10 +32,10 @@ def host(driver: str, gpus: tuple[str, ...], python: str, serial: int = 0) -> Ho
     """A node's facts; `serial` gives its GPUs their own UUIDs and bus ids, as on real machines."""
     facts = apply_flags(flag_host(), HostSpec(driver=driver, gpus=gpus, python=python), _MATRIX.knowledge)
     named = tuple(
-        dataclasses.replace(gpu, uuid=f"GPU-{serial:04d}-{gpu.index}", pci_bus_id=f"00000000:{gpu.index + 1:02X}:00.0")
+        records.replace(gpu, uuid=f"GPU-{serial:04d}-{gpu.index}", pci_bus_id=f"00000000:{gpu.index + 1:02X}:00.0")
         for gpu in facts.gpus
     )
-    return dataclasses.replace(facts, gpus=named, origin="probe")
+    return records.replace(facts, gpus=named, origin="probe")
 
 
 def write_host_files(directory: Path) -> dict[str, Path]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 import pytest
 
+from dlenv import records
 from dlenv.matrix.model import FrameworkTable, Matrix, normalize_gpu_name
 
 
@@ -82,7 +82,7 @@ def test_framework_for_an_unknown_package(mini_matrix: Matrix) -> None:
 def test_records_are_frozen(mini_matrix: Matrix) -> None:
     product = mini_matrix.find_gpu("T4")
     assert product is not None
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(records.FrozenInstanceError):
         product.compute_capability = "8.0"  # type: ignore[misc]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import dataclasses
 import datetime
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 import pytest
 from packaging.version import Version
 
+from dlenv import records
 from dlenv.index.wheels import CudaStack
 from dlenv.matrix.canonical import load_yaml_file
 from dlenv.matrix.load import load_matrix
@@ -151,7 +151,7 @@ def test_out_of_scope_and_pre_releases_are_skipped() -> None:
     result = merge(document(), facts, POLICY, TODAY)
     assert [row["version"] for row in result.document["releases"]] == ["2.8.0"]
     assert result.coverage.missing == ["2.8.0"]
-    windowed = dataclasses.replace(POLICY, scope=RefreshScope(since=datetime.date(2025, 12, 1)))
+    windowed = records.replace(POLICY, scope=RefreshScope(since=datetime.date(2025, 12, 1)))
     assert merge(document(), facts, windowed, TODAY).document["releases"] == []
 
 
@@ -168,7 +168,7 @@ def test_missing_details_are_wanted_not_guessed() -> None:
 def test_releases_needing_a_curator_are_not_added() -> None:
     no_pythons = release("2.9.1", pythons=())
     no_cuda = release("2.9.0", build_wheel=WHEEL)
-    facts = dataclasses.replace(complete(no_pythons, no_cuda), stacks={WHEEL.filename: CudaStack()})
+    facts = records.replace(complete(no_pythons, no_cuda), stacks={WHEEL.filename: CudaStack()})
     result = merge(document(), facts, POLICY, TODAY)
     assert [row["version"] for row in result.document["releases"]] == ["2.9.0"]
     assert result.document["builds"] == []

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 
 from dlenv.compat.sources.model import RequirementInput, SkippedLine, Source, first_line, parse_requirement
 from dlenv.errors import InputError
+from dlenv.records import replace
 
 if TYPE_CHECKING:
     from pathlib import Path

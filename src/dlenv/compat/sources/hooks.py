@@ -4,7 +4,6 @@ companions (torchvision, torchaudio, torchtext) judged against the framework rel
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from dlenv.compat.sources.target import (
@@ -17,6 +16,7 @@ from dlenv.compat.sources.target import (
     select_builds,
 )
 from dlenv.host.model import Finding, Severity
+from dlenv.records import replace
 from dlenv.versions import canonical_name
 
 if TYPE_CHECKING:

@@ -3,7 +3,6 @@ tags, the CUDA an environment pins."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
@@ -11,6 +10,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from dlenv.errors import InputError
+from dlenv.records import field, record, replace
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from packaging.tags import Tag
 
 
-@dataclass(frozen=True)
+@record
 class RequirementInput:
     text: str
     """As the user wrote it."""
@@ -117,7 +117,7 @@ def parse_requirement(text: str, origin: str) -> RequirementInput:
     return from_requirement(requirement, stripped, origin)
 
 
-@dataclass(frozen=True)
+@record
 class SkippedLine:
     """A line read but not judged, and why (a marker false for the target, a local project with no name)."""
 
@@ -126,7 +126,7 @@ class SkippedLine:
     why: str
 
 
-@dataclass(frozen=True)
+@record
 class Source:
     """What one input file asks the installer for, before the target is known."""
 

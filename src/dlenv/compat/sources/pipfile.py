@@ -116,7 +116,7 @@ def _reason(message: str) -> str:
 
 def _requirement(line: Any, text: str, origin: str, path: Path) -> RequirementInput | None:
     """The line as one PEP 508 requirement (name @ url for direct references), or None when it names no package."""
-    from dataclasses import replace
+    from dlenv.records import replace
 
     name = line.name
     if not name:

@@ -5,7 +5,6 @@ dependencies, groups and sources."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -14,6 +13,7 @@ from packaging.version import InvalidVersion, Version
 from dlenv.compat.sources.conda import _load_toml
 from dlenv.compat.sources.model import RequirementInput, Source, from_requirement, requirement_error
 from dlenv.errors import InputError
+from dlenv.records import replace
 from dlenv.versions import canonical_name
 
 if TYPE_CHECKING:

@@ -4,12 +4,12 @@ can say so."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from dlenv.compat.sources.resolver import apply_resolution, find_uv, resolve_for_target
 from dlenv.compat.sources.target import apply_constraints, companion_owner, for_target
 from dlenv.host.model import Finding, Severity
+from dlenv.records import record, replace
 from dlenv.versions import canonical_name
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from dlenv.matrix.model import Matrix
 
 
-@dataclass(frozen=True)
+@record
 class Reading:
     inputs: tuple[RequirementInput, ...]
     """What is judged: the lines that apply to the target, ranges replaced by the resolver's pins."""

@@ -12,11 +12,11 @@ import os
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from packaging.requirements import InvalidRequirement, Requirement
 
+from dlenv.records import record
 from dlenv.versions import canonical_name
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ def uv_platform(host: HostFacts) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
+@record
 class Resolution:
     """uv's answer: the pins it chose (canonical name -> version), or why there is none."""
 
@@ -164,9 +164,8 @@ def apply_resolution(
 ) -> list[RequirementInput]:
     """Ranges and unpinned names replaced by the pin uv chose, and the packages in `judged` (canonical names the
     matrix can judge) that the input pulls in without naming them, added."""
-    from dataclasses import replace
-
     from dlenv.compat.sources.model import RequirementInput as Input
+    from dlenv.records import replace
 
     found = []
     named = set()

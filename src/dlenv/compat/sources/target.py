@@ -3,7 +3,6 @@ constraints applied, the build an index or a direct wheel selects, and companion
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, cast
 
 from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
@@ -14,6 +13,7 @@ from packaging.version import InvalidVersion, Version
 
 from dlenv.compat.sources.model import SkippedLine
 from dlenv.host.model import Finding, Severity
+from dlenv.records import record, replace
 from dlenv.versions import canonical_name
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ def marker_environment(host: HostFacts) -> dict[str, str] | None:
     if not python:
         return None
 
-    @dataclass(frozen=True)
+    @record
     class _Target:  # the three facts marker_environment reads of a Stack
         system: str
         arch: str
@@ -47,7 +47,7 @@ def marker_environment(host: HostFacts) -> dict[str, str] | None:
     return environment
 
 
-@dataclass(frozen=True)
+@record
 class TargetInputs:
     kept: tuple[RequirementInput, ...]
     skipped: tuple[SkippedLine, ...]

@@ -7,14 +7,13 @@ reads the metadata the merge asked for (a default build's CUDA stack, the compan
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from packaging.utils import InvalidSdistFilename, parse_sdist_filename
 from packaging.version import InvalidVersion, Version
 
+from dlenv import records
 from dlenv.index.simple import IndexAccessError, ProjectNotFoundError
 from dlenv.index.wheels import (
     CudaStack,
@@ -26,6 +25,7 @@ from dlenv.index.wheels import (
     try_parse_wheel,
 )
 from dlenv.matrix.refresh.merge import IndexFacts, ReleaseFacts, WheelFacts
+from dlenv.records import field, record
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 COMPANION_WINDOW_DAYS = (-7, 62)
 
 
-@dataclass
+@record(frozen=False)
 class Release:
     """What the index says about one version of a framework, file by file."""
 
@@ -103,7 +103,7 @@ class Release:
         return max(wheels, key=key)
 
 
-@dataclass
+@record(frozen=False)
 class IndexReading:
     """The project pages read for one framework: its releases, its companions' releases, the projects absent."""
 
@@ -226,7 +226,7 @@ def read_wanted(
         release = reading.releases[Version(text)]
         candidates = reading.companions.get(project, {})
         companions[(project, text)] = companion_for(client, candidates, project, policy.primary, release)
-    return dataclasses.replace(facts, stacks=stacks, companions=companions)
+    return records.replace(facts, stacks=stacks, companions=companions)
 
 
 def _wheel_stack(

@@ -17,10 +17,11 @@ What the merge writes:
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from packaging.version import InvalidVersion, Version
+
+from dlenv.records import field, record
 
 if TYPE_CHECKING:
     import datetime
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 LINUX = "linux-x86_64"
 
 
-@dataclass(frozen=True)
+@record
 class WheelFacts:
     """The Linux x86_64 wheel a default build row cites (its metadata gives the CUDA stack)."""
 
@@ -41,7 +42,7 @@ class WheelFacts:
     glibc: str | None
 
 
-@dataclass(frozen=True)
+@record
 class ReleaseFacts:
     """What the index says about one release, already reduced by the policy's projects."""
 
@@ -60,7 +61,7 @@ class ReleaseFacts:
         return Version(self.text)
 
 
-@dataclass(frozen=True)
+@record
 class IndexFacts:
     """Every release with files of the release projects, plus the per-wheel and per-companion details read so far."""
 
@@ -72,7 +73,7 @@ class IndexFacts:
         return next((release for release in self.releases if release.version == version), None)
 
 
-@dataclass
+@record(frozen=False)
 class Wanted:
     """Details the merge needed and IndexFacts did not hold: read them, then merge again."""
 
@@ -83,13 +84,13 @@ class Wanted:
         return bool(self.wheels or self.companions)
 
 
-@dataclass
+@record(frozen=False)
 class Coverage:
     missing: list[str] = field(default_factory=list)  # in scope on the index, not yanked, absent from the file
     not_on_index: list[str] = field(default_factory=list)  # in the file, absent from the index
 
 
-@dataclass
+@record(frozen=False)
 class Changes:
     """The change summary of one merge."""
 
@@ -99,7 +100,7 @@ class Changes:
     updated: list[str] = field(default_factory=list)  # every change, one line each ("pytorch 2.9.1: new release")
 
 
-@dataclass
+@record(frozen=False)
 class MergeResult:
     document: dict[str, Any]
     coverage: Coverage

@@ -8,7 +8,6 @@ would add schema problems is never written.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dlenv.errors import InputError
@@ -17,6 +16,7 @@ from dlenv.matrix.canonical import dump_yaml, leading_comments, load_yaml_text
 from dlenv.matrix.model import FrameworkFamily, RefreshPolicy
 from dlenv.matrix.refresh.facts import read_index, read_wanted, summarise
 from dlenv.matrix.refresh.merge import Changes, Coverage, MergeResult, coverage, merge
+from dlenv.records import field, record
 
 if TYPE_CHECKING:
     import datetime
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from dlenv.matrix.model import Matrix
 
 
-@dataclass
+@record(frozen=False)
 class MatrixFile:
     """A framework file as read: its text ("" when it does not exist yet) and its document."""
 
@@ -37,7 +37,7 @@ class MatrixFile:
     document: dict[str, Any]
 
 
-@dataclass
+@record(frozen=False)
 class Outcome:
     subject: str
     path: Path
