@@ -11,6 +11,7 @@ tests/unit/test_records.py holds it to dataclasses' behaviour.
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 if TYPE_CHECKING:
@@ -124,8 +125,8 @@ def _collect(cls: type) -> tuple[Field, ...]:
 def _make(cls: type[T], *, frozen: bool, eq: bool, order: bool) -> type[T]:
     specs = _collect(cls)
     setattr(cls, _FIELDS, specs)
-    compared = tuple(spec.name for spec in specs if spec.compare)
-    hashed = tuple(spec.name for spec in specs if spec.hash)
+    compared = _getter(tuple(spec.name for spec in specs if spec.compare))
+    hashed = _getter(tuple(spec.name for spec in specs if spec.hash))
     shown = tuple(spec.name for spec in specs if spec.repr)
 
     def first_init(self: Any, *args: Any, **kwargs: Any) -> None:
@@ -138,7 +139,7 @@ def _make(cls: type[T], *, frozen: bool, eq: bool, order: bool) -> type[T]:
         methods["__repr__"] = lambda self: _repr(self, shown)
     if eq:
         methods["__eq__"] = lambda self, other: _compare(self, other, compared, _equal)
-        methods["__hash__"] = (lambda self: hash(tuple(getattr(self, name) for name in hashed))) if frozen else None
+        methods["__hash__"] = (lambda self: hash(hashed(self))) if frozen else None
     if order:
         for name, operator in (("__lt__", _less), ("__le__", _at_most), ("__gt__", _greater), ("__ge__", _at_least)):
             setattr(cls, name, _ordering(compared, operator))
@@ -197,15 +198,23 @@ def _at_least(left: tuple[Any, ...], right: tuple[Any, ...]) -> bool:
     return left >= right
 
 
-def _compare(self: Any, other: Any, names: tuple[str, ...], operator: Callable[[Any, Any], bool]) -> Any:
+def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """The fields' values as a tuple (operator.attrgetter: in C, as fast as dataclasses' generated comparisons)."""
+    if not names:
+        return lambda _value: ()
+    get = attrgetter(*names)
+    return get if len(names) > 1 else lambda value: (get(value),)
+
+
+def _compare(self: Any, other: Any, key: Callable[[Any], tuple[Any, ...]], operator: Callable[[Any, Any], bool]) -> Any:
     """As dataclasses compare: field tuples of the same class; another class is NotImplemented."""
     if other.__class__ is not self.__class__:
         return NotImplemented
-    return operator(tuple(getattr(self, name) for name in names), tuple(getattr(other, name) for name in names))
+    return operator(key(self), key(other))
 
 
-def _ordering(names: tuple[str, ...], operator: Callable[[Any, Any], bool]) -> Callable[[Any, Any], Any]:
-    return lambda self, other: _compare(self, other, names, operator)
+def _ordering(key: Callable[[Any], tuple[Any, ...]], operator: Callable[[Any, Any], bool]) -> Callable[[Any, Any], Any]:
+    return lambda self, other: _compare(self, other, key, operator)
 
 
 def _refuse(self: Any, name: str, value: Any) -> None:

@@ -86,16 +86,10 @@ class ComputeCapability:
     suffix: str = ""
     """'', 'a' or 'f'."""
 
-    @classmethod
-    def parse(cls, text: str) -> ComputeCapability | None:
+    @staticmethod
+    def parse(text: str) -> ComputeCapability | None:
         """'8.6', '9.0a', '10.0f', 'sm_86', 'sm86', 'sm_90a', 'compute_90' (any case) -> ComputeCapability."""
-        value = text.strip().lower()
-        if len(value) > MAX_VERSION_LENGTH:
-            return None
-        match = _CAPABILITY.fullmatch(value) or _SM.fullmatch(value)
-        if not match:
-            return None
-        return cls(int(match.group(1)), int(match.group(2)), match.group(3))
+        return _parse_capability(text)
 
     @property
     def plain(self) -> str:
@@ -104,6 +98,18 @@ class ComputeCapability:
 
     def __str__(self) -> str:
         return f"{self.plain}{self.suffix}"
+
+
+# Pure, and called for every build target of every candidate a check judges (hundreds of rows): cached.
+@lru_cache(maxsize=4096)
+def _parse_capability(text: str) -> ComputeCapability | None:
+    value = text.strip().lower()
+    if len(value) > MAX_VERSION_LENGTH:
+        return None
+    match = _CAPABILITY.fullmatch(value) or _SM.fullmatch(value)
+    if not match:
+        return None
+    return ComputeCapability(int(match.group(1)), int(match.group(2)), match.group(3))
 
 
 def parse_compute_capability(text: str) -> str | None:

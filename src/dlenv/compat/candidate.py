@@ -98,6 +98,8 @@ class RuleContext:
     """The user deploys NVIDIA's cuda-compat package where a build needs it (--allow-forward-compat)."""
     evaluations: dict[tuple[str, str, str, str, str | None], Any] = field(default_factory=dict, compare=False)
     """Each candidate is evaluated once per context (a check evaluates the same builds for many lines)."""
+    derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """Facts of the host the rules derive once per context, not once per candidate (the kinds of GPU)."""
 
     @property
     def platform_key(self) -> str:

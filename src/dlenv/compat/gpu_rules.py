@@ -73,15 +73,23 @@ def _targets(candidate: Candidate, platform: str) -> str:
     return f"SASS {', '.join(sass_texts) or 'none'}; PTX {', '.join(ptx_texts) or 'none'}"
 
 
+def gpu_kinds(ctx: RuleContext) -> list[list[Gpu]]:
+    """The host's GPUs grouped by kind (name and compute capability), worked out once per context."""
+    kinds: list[list[Gpu]] | None = ctx.derived.get("gpu_kinds")
+    if kinds is None:
+        groups: dict[tuple[str | None, str | None], list[Gpu]] = {}
+        for gpu in (_with_capability(ctx, probed) for probed in ctx.host.gpus):
+            groups.setdefault((gpu.name, gpu.compute_capability), []).append(gpu)
+        kinds = ctx.derived["gpu_kinds"] = list(groups.values())
+    return kinds
+
+
 def gpu_rule(ctx: RuleContext, candidate: Candidate) -> list[Finding]:
     """Each kind of GPU on the host once (a node of eight identical GPUs is judged once and said once)."""
     if candidate.build.accelerator != "cuda":
         return []
-    groups: dict[tuple[str | None, str | None], list[Gpu]] = {}
-    for gpu in (_with_capability(ctx, probed) for probed in ctx.host.gpus):
-        groups.setdefault((gpu.name, gpu.compute_capability), []).append(gpu)
     findings: list[Finding] = []
-    for group in groups.values():
+    for group in gpu_kinds(ctx):
         found = _gpu_findings(ctx, candidate, group[0])
         if len(group) > 1:
             one, many = f"GPU {group[0].index}", _indices(group)
@@ -175,10 +183,9 @@ def ptx_jit_rule(ctx: RuleContext, candidate: Candidate) -> list[Finding]:
     gpu_arch_ptx_only) fails outright under CUDA minor-version compatibility (driver_rule's minor_version_compat)."""
     if candidate.build.accelerator != "cuda":
         return []
-    gpus = (_with_capability(ctx, gpu) for gpu in ctx.host.gpus)
-    capabilities = [
-        c for gpu in gpus if gpu.compute_capability and (c := ComputeCapability.parse(gpu.compute_capability))
-    ]
+    # identical GPUs (a node of eight A100s) are one capability to cover
+    texts = {group[0].compute_capability for group in gpu_kinds(ctx)}
+    capabilities = [c for text in sorted(t for t in texts if t) if (c := ComputeCapability.parse(text))]
     # cheap first (most builds have SASS for the GPU): PTX-only coverage of some GPU; then the two rules' own verdicts
     if not any(coverage(candidate, capability, ctx.platform_key) == "ptx" for capability in capabilities):
         return []

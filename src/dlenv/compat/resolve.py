@@ -173,7 +173,7 @@ def _owned(
     if evaluation is None:
         return {}
     subject = evaluation.candidate.subject
-    return {n: r for n, r in companions.items() if input_hooks.companion_owner(matrix, n) == subject}
+    return {n: r for n, r in companions.items() if matrix.companion_owner(n) == subject}
 
 
 def resolve(

@@ -791,6 +791,20 @@ class Matrix:
         subject = index.get(canonical_name(dist_name))
         return self.frameworks.get(subject) if subject is not None else None
 
+    def companion_owner(self, name: str) -> str | None:
+        """The framework subject whose releases record `name` as a companion (torchvision -> pytorch), if any."""
+
+        def build() -> dict[str, str]:
+            owners: dict[str, str] = {}
+            for subject, framework in self.frameworks.items():
+                for release in framework.releases:
+                    for companion in release.companions:
+                        owners.setdefault(canonical_name(companion), subject)
+            return owners
+
+        owners: dict[str, str] = self._table("companion_owners", build)
+        return owners.get(canonical_name(name))
+
     def package_index(self) -> dict[str, str]:
         """Normalised distribution name -> framework subject (validation keeps each name to one subject)."""
         index: dict[str, str] = {}

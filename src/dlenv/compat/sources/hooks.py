@@ -11,7 +11,6 @@ from dlenv.compat.sources.target import (
     companion_candidate,
     companion_finding,
     companion_of,
-    companion_owner,
     input_findings,
     select_builds,
 )
@@ -29,7 +28,6 @@ if TYPE_CHECKING:
     from dlenv.matrix.model import Matrix
 
 __all__ = [
-    "companion_owner",
     "companion_results",
     "companion_targets",
     "companions_fit",
@@ -59,7 +57,7 @@ def companion_results(ctx: RuleContext, results: list[RequirementResult]) -> lis
     ]
     judged = []
     for result in results:
-        owner = companion_owner(ctx.matrix, result.requirement.name) if result.subject is None else None
+        owner = ctx.matrix.companion_owner(result.requirement.name) if result.subject is None else None
         primary = _primary_for(primaries, owner, result.requirement.origin) if owner else None
         if owner is None or primary is None:
             judged.append(result)
@@ -108,7 +106,7 @@ def split_companions(
     companions: dict[str, RequirementInput] = {}
     frameworks = []
     for requirement in requirements:
-        if matrix.framework_for_package(requirement.name) is None and companion_owner(matrix, requirement.name):
+        if matrix.framework_for_package(requirement.name) is None and matrix.companion_owner(requirement.name):
             companions[canonical_name(requirement.name)] = requirement
         else:
             frameworks.append(requirement)

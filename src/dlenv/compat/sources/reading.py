@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dlenv.compat.sources.resolver import apply_resolution, find_uv, resolve_for_target
-from dlenv.compat.sources.target import apply_constraints, companion_owner, for_target
+from dlenv.compat.sources.target import apply_constraints, for_target
 from dlenv.host.model import Finding, Severity
 from dlenv.records import record, replace
 from dlenv.versions import canonical_name
@@ -36,7 +36,7 @@ class Reading:
 
 
 def _judged(matrix: Matrix, name: str) -> bool:
-    return matrix.framework_for_package(name) is not None or companion_owner(matrix, name) is not None
+    return matrix.framework_for_package(name) is not None or matrix.companion_owner(name) is not None
 
 
 def read_for_target(

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from dlenv.compat.candidate import Candidate, RuleContext
     from dlenv.compat.sources.model import RequirementInput
     from dlenv.host.model import HostFacts
-    from dlenv.matrix.model import Matrix
     from dlenv.provision.stack import Stack
 
 
@@ -242,15 +241,6 @@ def input_findings(ctx: RuleContext, requirement: RequirementInput) -> tuple[Fin
             ),
         )
     return ()
-
-
-def companion_owner(matrix: Matrix, name: str) -> str | None:
-    """The framework subject whose releases record `name` as a companion (torchvision -> pytorch), if any."""
-    wanted = canonical_name(name)
-    for subject, framework in matrix.frameworks.items():
-        if any(wanted in (canonical_name(c) for c in release.companions) for release in framework.releases):
-            return subject
-    return None
 
 
 def companion_of(primary: Candidate, name: str) -> str | None:
