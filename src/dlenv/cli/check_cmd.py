@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from dlenv.cli.options import OutputTarget
-    from dlenv.compat.outcome import CheckOutcome
     from dlenv.host.describe import HostSpec
 
 INPUTS = "Requirements"
@@ -148,6 +147,7 @@ def check(
     from dlenv.compat.images import evaluate_image, from_dockerfile, from_image_env, segment_brands
     from dlenv.compat.outcome import CheckOutcome
     from dlenv.compat.sources.reading import mark_unresolved, read_for_target
+    from dlenv.render.formats import emit
 
     matrix = MatrixSource(matrix_dir)
     host = host_facts(host_spec, matrix)
@@ -185,21 +185,5 @@ def check(
     brands = segment_brands(host, matrix()) if image_requirements else ()
     images = [evaluate_image(requirement, host, brands) for requirement in image_requirements]
     outcome = CheckOutcome(report, tuple(images), reading)
-    _emit(outcome, verbose, output_format, output)
+    emit("check", output_format, outcome, output, **({"verbose": verbose} if output_format == "text" else {}))
     return outcome.exit_code(strict=strict)
-
-
-def _emit(outcome: CheckOutcome, verbose: bool, output_format: str, output: OutputTarget) -> None:
-    from dlenv.render import check_report
-
-    if output_format == "text":
-        from dlenv.render.console import render_to
-
-        render_to(output, lambda console: check_report.render_check_text(console, outcome, verbose=verbose))
-        return
-    renderers = {
-        "json": check_report.check_to_json,
-        "github": check_report.check_to_github,
-        "junit": check_report.check_to_junit,
-    }
-    output.write(renderers[output_format](outcome))

@@ -23,17 +23,10 @@ def doctor(output_format: str, output: OutputTarget, host_spec: HostSpec, matrix
     Exit codes: 0 no error finding (warnings allowed), 1 at least one error finding, 2 bad input.
     """
     from dlenv.doctor.verdicts import doctor_report
+    from dlenv.render.formats import emit
 
     output.check()
     matrix = MatrixSource(matrix_dir)
     report = doctor_report(host_facts(host_spec, matrix), matrix)
-    if output_format == "json":
-        from dlenv.render.host_json import doctor_to_json
-
-        output.write(doctor_to_json(report))
-    else:
-        from dlenv.render.console import render_to
-        from dlenv.render.host_text import render_doctor_text
-
-        render_to(output, lambda console: render_doctor_text(console, report))
+    emit("doctor", output_format, report, output)
     return report.exit_code()

@@ -175,21 +175,11 @@ def _answer(
     matrix = MatrixSource(matrix_dir)()
     run = fleet_check if kind == "check" else fleet_resolve
     answer = run(fleet, matrix, requirements, allow_forward_compat=allow_forward_compat)
-    if output_format is AnswerFormat.json:
-        from dlenv.render.fleet_report import fleet_to_json
+    from dlenv.render.formats import emit
 
-        output.write(fleet_to_json(answer))
-    elif output_format is AnswerFormat.html:
-        from dlenv.render.fleet_html import render_fleet_html
-
-        if not output.is_file and sys.stdout.isatty():
-            raise InputError("an HTML report to a terminal", where="--format html", fix="add -o report.html")
-        output.write(render_fleet_html(answer))
-    else:
-        from dlenv.render.console import render_to
-        from dlenv.render.fleet_report import render_fleet_text
-
-        render_to(output, lambda console: render_fleet_text(console, answer))
+    if output_format is AnswerFormat.html and not output.is_file and sys.stdout.isatty():
+        raise InputError("an HTML report to a terminal", where="--format html", fix="add -o report.html")
+    emit("fleet", output_format.value, answer, output)
     raise typer.Exit(answer.exit_code(strict=strict))
 
 

@@ -17,16 +17,8 @@ if TYPE_CHECKING:
 @takes(format_option("json", "text"), OUTPUT, HOST)
 def probe(output_format: str, output: OutputTarget, host_spec: HostSpec) -> int:
     """Write this host's facts (driver, GPUs, CUDA, libraries, frameworks, platform) with a schema version."""
+    from dlenv.render.formats import emit
+
     output.check()
-    facts = host_facts(host_spec)
-    if output_format == "json":
-        from dlenv.host.serialize import host_to_json
-
-        output.write(host_to_json(facts))
-        return 0
-    from dlenv.doctor.verdicts import DoctorReport
-    from dlenv.render.console import render_to
-    from dlenv.render.host_text import render_doctor_text
-
-    render_to(output, lambda console: render_doctor_text(console, DoctorReport(facts, [], ())))
+    emit("probe", output_format, host_facts(host_spec), output)
     return 0

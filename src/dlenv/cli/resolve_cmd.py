@@ -46,13 +46,8 @@ def resolve(  # keyword-only: the option groups (dlenv.cli.options) have no defa
     matrix = MatrixSource(matrix_dir)
     host = host_facts(host_spec, matrix)
     resolution = run_resolve(host, matrix(), from_arguments(frameworks), allow_forward_compat=allow_forward_compat)
-    if output_format is ResolveFormat.json:
-        from dlenv.render.resolve_report import resolve_to_json
+    from dlenv.render.formats import emit
 
-        output.write(resolve_to_json(resolution))
-    else:
-        from dlenv.render.console import render_to
-        from dlenv.render.resolve_report import render_resolve_text
-
-        render_to(output, lambda console: render_resolve_text(console, resolution, explain))
+    display = {"explain": explain} if output_format is ResolveFormat.text else {}
+    emit("resolve", output_format.value, resolution, output, **display)
     return resolution.exit_code(strict=strict)

@@ -190,3 +190,10 @@ def render_doctor_text(console: Console, report: DoctorReport) -> None:
     errors = sum(finding.severity is Severity.ERROR for finding in findings)
     warnings = sum(finding.severity is Severity.WARNING for finding in findings)
     console.print(Text(f"{errors} error(s), {warnings} warning(s)", style="bold"))
+
+
+def render_probe_text(console: Console, host: HostFacts) -> None:
+    """`dlenv probe --format text`: the host as doctor shows it, without findings or verdicts."""
+    from dlenv.doctor.verdicts import DoctorReport
+
+    render_doctor_text(console, DoctorReport(host, [], ()))

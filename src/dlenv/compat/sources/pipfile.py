@@ -34,6 +34,7 @@ def _reuse_line_parser() -> None:
     def build_once() -> Any:
         parser = build()
         defaults = parser.get_default_values
+
         def fresh_defaults() -> Any:
             values = defaults()
             for name, value in vars(values).items():
