@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import tempfile
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -42,6 +41,8 @@ def write_atomically(path: Path, data: bytes | str) -> None:
                     return
             finally:
                 os.close(descriptor)
+    import tempfile  # the fallback only: loading it costs every command that imports this module
+
     descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=".dlenv-", suffix=".tmp")
     try:
         _fill(descriptor, content, mode)

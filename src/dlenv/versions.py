@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from packaging.version import Version
+if TYPE_CHECKING:
+    from packaging.version import Version
 
 from dlenv.records import record
 
@@ -122,6 +124,8 @@ def parse_compute_capability(text: str) -> str | None:
 @lru_cache(maxsize=4096)
 def parse_version(text: str) -> Version | None:
     """A package version (PEP 440), or None for text that is not one."""
+    from packaging.version import Version  # on first use: the probe parses no package version
+
     try:
         return Version(text)
     except ValueError:  # InvalidVersion, or int() refusing a release number of over 4,300 digits
@@ -130,7 +134,14 @@ def parse_version(text: str) -> Version | None:
 
 def sortable_version(text: str) -> Version:
     """A package version to sort by: text that is not a PEP 440 version sorts as 0, before every release."""
-    return parse_version(text) or Version("0")
+    return parse_version(text) or _zero_version()
+
+
+@lru_cache(maxsize=1)
+def _zero_version() -> Version:
+    from packaging.version import Version
+
+    return Version("0")
 
 
 def canonical_name(name: str) -> str:

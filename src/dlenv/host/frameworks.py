@@ -6,7 +6,6 @@ blocks, through dlenv.matrix.families); how each kind of build file is read is h
 
 from __future__ import annotations
 
-import ast
 import re
 from typing import TYPE_CHECKING
 
@@ -28,6 +27,8 @@ _CONDA_BUILD_CUDNN = re.compile(r"cudnn(\d+(?:\.\d+)*)")
 
 def _literal(text: str) -> object:
     try:
+        import ast  # only where a build file is read
+
         return ast.literal_eval(text.strip())
     except (ValueError, SyntaxError):
         return None
@@ -55,6 +56,8 @@ def read_build_info_module(path: Path) -> dict[str, object]:
     Newer releases hold one `build_info = {...}` dict; older ones hold separate assignments.
     """
     try:
+        import ast
+
         tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
     except (OSError, SyntaxError):
         return {}
