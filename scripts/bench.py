@@ -101,7 +101,9 @@ def series(directory: Path, quick: bool) -> dict[str, dict[int, tuple[list[str],
     installed: dict[int, tuple[list[str], dict[str, str]]] = {}
     for count in (0, 2000):
         site = _site_with_distributions(directory, count)
-        installed[count] = ([dlenv, "doctor", "--format", "json"], {"PYTHONPATH": str(site)})
+        # after any PYTHONPATH already set (a checkout under test must stay first)
+        path = os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(site)]))
+        installed[count] = ([dlenv, "doctor", "--format", "json"], {"PYTHONPATH": path})
     return {
         "check -r (lines)": requirement_files,
         "check --host FILE (GPUs)": hosts,
