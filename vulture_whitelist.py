@@ -22,6 +22,7 @@ from dlenv.host.model import Framework
 from dlenv.index import simple
 from dlenv.matrix import model
 from dlenv.records import fields
+from dlenv.render import check_report, fleet_html, fleet_report, host_json, host_text, resolve_report
 
 
 class fields_of:  # lower case: it reads as the field access it stands for
@@ -37,6 +38,17 @@ class fields_of:  # lower case: it reads as the field access it stands for
 
 
 _ = [
+    # renderers reached by name through dlenv.render.formats.RENDERERS (tests/unit/cli/test_formats.py checks them)
+    check_report.check_to_json,
+    check_report.check_to_github,
+    check_report.check_to_junit,
+    check_report.render_check_text,
+    fleet_html.render_fleet_html,
+    fleet_report.render_fleet_text,
+    host_json.doctor_to_json,
+    host_text.render_probe_text,
+    resolve_report.resolve_to_json,
+    resolve_report.render_resolve_text,
     # PEP 562 module __getattr__: Python calls it for `dlenv.cli.app` and the lazy re-exports of dlenv.matrix
     cli.__getattr__,
     matrix.__getattr__,

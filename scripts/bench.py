@@ -102,8 +102,8 @@ def series(directory: Path, quick: bool) -> dict[str, dict[int, tuple[list[str],
     for count in (0, 2000):
         site = _site_with_distributions(directory, count)
         # after any PYTHONPATH already set (a checkout under test must stay first)
-        path = os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(site)]))
-        installed[count] = ([dlenv, "doctor", "--format", "json"], {"PYTHONPATH": path})
+        search_path = os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(site)]))
+        installed[count] = ([dlenv, "doctor", "--format", "json"], {"PYTHONPATH": search_path})
     return {
         "check -r (lines)": requirement_files,
         "check --host FILE (GPUs)": hosts,

@@ -150,7 +150,7 @@ def check(
     from dlenv.render.formats import emit
 
     matrix = MatrixSource(matrix_dir)
-    host = host_facts(host_spec, matrix)
+    # the input first: a bad line or a missing file is said before this machine is probed
     source = sources.Source(tuple(sources.from_arguments(requirements or [])))
     for path in requirement_files or []:
         source = source.merged(sources.read_requirements_file(path))
@@ -162,8 +162,6 @@ def check(
     if conda is not None:
         is_pixi = conda.suffix == ".toml"
         source = source.merged(sources.read_pixi(conda, matrix()) if is_pixi else sources.read_conda(conda, matrix()))
-    if installed:
-        source = source.merged(sources.Source(tuple(sources.from_installed(host, matrix()))))
     image_requirements = []
     if dockerfile is not None:
         image_requirements.append(from_dockerfile(dockerfile, matrix()))
@@ -175,6 +173,15 @@ def check(
             where="arguments",
             fix="name requirements, or pass -r, --pyproject, --conda, --installed, --dockerfile or --image-env",
         )
+    host = host_facts(host_spec, matrix)
+    if installed:
+        # this environment's frameworks, whichever host they are judged against (a file or flags describe the host)
+        if host.origin != "probe":
+            from dlenv.host.probe import probe_installed_frameworks
+            from dlenv.records import replace
+
+            host = replace(host, frameworks=probe_installed_frameworks(families=matrix().families))
+        source = source.merged(sources.Source(tuple(sources.from_installed(host, matrix()))))
     if installed and not source.requirements and not image_requirements and output_format == "text":
         sys.stderr.write("dlenv: no frameworks are installed in this environment; nothing to check\n")
         return EXIT_OK

@@ -72,7 +72,7 @@ def test_github_and_junit_formats(tmp_path: Path) -> None:
         ["check", "torch>>2"],
         ["check", "-r", "/nonexistent/requirements.txt"],
         ["check", "torch", "--gpu", "RTX 9999"],
-        ["resolve", "left-pad"],
+        ["resolve", "left-pad", "--driver", "550.54.15"],  # a described host: nothing probed in-process
     ],
 )
 def test_bad_input_exits_2_with_one_line(args: list[str]) -> None:
