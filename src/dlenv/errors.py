@@ -15,6 +15,12 @@ EXIT_INTERNAL = 3
 EXIT_INDEX = 4
 
 
+def verdict_exit_code(compatible: bool, has_warnings: bool, *, strict: bool) -> int:
+    """Every verdict's exit code (doctor, check, resolve, fleet): 0 when it holds — warnings allowed unless
+    `strict` — and 1 otherwise."""
+    return EXIT_OK if compatible and not (strict and has_warnings) else EXIT_PROBLEMS
+
+
 class DlenvError(Exception):
     """An error dlenv reports in one line and maps to an exit code."""
 

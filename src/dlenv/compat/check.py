@@ -15,7 +15,7 @@ from dlenv.compat.coinstall import coinstall_findings
 from dlenv.compat.cuda_facts import CudaFacts
 from dlenv.compat.evaluate import Evaluation, best, evaluate, rank
 from dlenv.compat.sources import hooks as input_hooks
-from dlenv.errors import EXIT_OK, EXIT_PROBLEMS
+from dlenv.errors import verdict_exit_code
 from dlenv.host.model import Finding, Severity
 from dlenv.records import record, replace
 from dlenv.versions import canonical_name, parse_version, sortable_version
@@ -76,7 +76,7 @@ class CheckReport:
 
     def exit_code(self, *, strict: bool = False) -> int:
         """0 compatible, 1 incompatible (or, with strict, compatible with warnings)."""
-        return EXIT_PROBLEMS if not self.compatible or (strict and self.has_warnings) else EXIT_OK
+        return verdict_exit_code(self.compatible, self.has_warnings, strict=strict)
 
 
 def candidates_for(framework: Framework, package: str, extras: Collection[str] = ()) -> list[Candidate]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from dlenv.errors import EXIT_OK, EXIT_PROBLEMS
+from dlenv.errors import verdict_exit_code
 from dlenv.host.model import Severity
 from dlenv.records import record
 
@@ -33,4 +33,4 @@ class CheckOutcome:
 
     def exit_code(self, *, strict: bool = False) -> int:
         """0 compatible, 1 incompatible (or, with strict, compatible with a warning): the documented exit codes."""
-        return EXIT_OK if self.compatible and not (strict and self.has_warnings) else EXIT_PROBLEMS
+        return verdict_exit_code(self.compatible, self.has_warnings, strict=strict)

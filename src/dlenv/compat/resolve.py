@@ -14,7 +14,7 @@ from dlenv.compat.check import candidates_for, cpu_build_on_gpu_host, matches_re
 from dlenv.compat.coinstall import coinstall_findings
 from dlenv.compat.evaluate import DRIVER_TIERS, Evaluation, evaluate, rank
 from dlenv.compat.sources import hooks as input_hooks
-from dlenv.errors import EXIT_OK, EXIT_PROBLEMS, InputError
+from dlenv.errors import InputError, verdict_exit_code
 from dlenv.host.model import Finding, Severity
 from dlenv.records import record
 from dlenv.versions import canonical_name, sortable_version
@@ -65,7 +65,7 @@ class Resolution:
 
     def exit_code(self, *, strict: bool = False) -> int:
         """0 resolved, 1 nothing works (or, with strict, what was chosen carries a warning)."""
-        return EXIT_PROBLEMS if not self.resolved or (strict and self.has_warnings) else EXIT_OK
+        return verdict_exit_code(self.resolved, self.has_warnings, strict=strict)
 
 
 def _ranked(ctx: RuleContext, requirement: RequirementInput) -> list[Evaluation]:

@@ -37,9 +37,9 @@ class DoctorReport:
 
     def exit_code(self, strict: bool = False) -> int:
         """0 no error finding (with `strict`: no warning either), 1 otherwise (the documented exit codes)."""
-        from dlenv.errors import EXIT_OK, EXIT_PROBLEMS
+        from dlenv.errors import verdict_exit_code
 
-        return EXIT_OK if self.compatible and not (strict and self.has_warnings) else EXIT_PROBLEMS
+        return verdict_exit_code(self.compatible, self.has_warnings, strict=strict)
 
 
 def _with_repair(result: RequirementResult, platform_key: str) -> list[Finding]:

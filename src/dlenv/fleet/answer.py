@@ -23,7 +23,7 @@ from dlenv.compat.check import candidates_for, check, matches_requirement
 from dlenv.compat.evaluate import driver_tier
 from dlenv.compat.requirements import RequirementInput
 from dlenv.compat.resolve import resolve
-from dlenv.errors import EXIT_OK, EXIT_PROBLEMS, InputError
+from dlenv.errors import InputError, verdict_exit_code
 from dlenv.fleet.labels import LABEL_ORIGIN
 from dlenv.host.model import Finding, Severity
 from dlenv.records import record
@@ -151,7 +151,7 @@ class FleetAnswer:
 
     def exit_code(self, *, strict: bool = False) -> int:
         """0 every node runs it, 1 some node does not (or, with strict, a warning: unreported nodes included)."""
-        return EXIT_PROBLEMS if not self.compatible or (strict and self.has_warnings) else EXIT_OK
+        return verdict_exit_code(self.compatible, self.has_warnings, strict=strict)
 
 
 def pool_label(host: HostFacts) -> str:
