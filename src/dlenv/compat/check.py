@@ -16,7 +16,7 @@ from dlenv.compat.cuda_facts import CudaFacts
 from dlenv.compat.evaluate import Evaluation, best, evaluate, rank
 from dlenv.compat.sources import hooks as input_hooks
 from dlenv.errors import verdict_exit_code
-from dlenv.host.model import Finding, Severity
+from dlenv.host.model import Finding, Severity, has_errors, has_warnings
 from dlenv.records import record, replace
 from dlenv.versions import canonical_name, parse_version, sortable_version
 
@@ -45,9 +45,9 @@ class RequirementResult:
     def status(self) -> str:
         if self.subject is None:
             return "unknown"
-        if any(finding.severity is Severity.ERROR for finding in self.findings):
+        if has_errors(self.findings):
             return "incompatible"
-        if any(finding.severity is Severity.WARNING for finding in self.findings):
+        if has_warnings(self.findings):
             return "warning"
         return "ok"
 
@@ -65,14 +65,12 @@ class CheckReport:
 
     @property
     def compatible(self) -> bool:
-        return all(result.compatible for result in self.results) and not any(
-            finding.severity is Severity.ERROR for finding in self.conflicts
-        )
+        return all(result.compatible for result in self.results) and not has_errors(self.conflicts)
 
     @property
     def has_warnings(self) -> bool:
         findings = [f for result in self.results for f in result.findings] + list(self.conflicts)
-        return any(finding.severity is Severity.WARNING for finding in findings)
+        return has_warnings(findings)
 
     def exit_code(self, *, strict: bool = False) -> int:
         """0 compatible, 1 incompatible (or, with strict, compatible with warnings)."""

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from dlenv.compat.cuda_rules import driver_rule, host_fault_rule
 from dlenv.compat.gpu_rules import gpu_rule, ptx_jit_rule
 from dlenv.compat.platform_rules import accelerator_rule, cuda_libraries_rule, platform_rule, python_rule
-from dlenv.host.model import Finding, Severity
+from dlenv.host.model import Finding, Severity, has_errors
 from dlenv.records import record
 from dlenv.versions import sortable_version
 
@@ -35,7 +35,7 @@ class Evaluation:
 
     @property
     def compatible(self) -> bool:
-        return not any(finding.severity is Severity.ERROR for finding in self.findings)
+        return not has_errors(self.findings)
 
     @property
     def clean(self) -> bool:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from dlenv.compat.brands import SEGMENT_BRANDS
 from dlenv.errors import InputError
-from dlenv.host.model import Finding, Severity
+from dlenv.host.model import Finding, Severity, has_errors
 from dlenv.records import record
 from dlenv.versions import parse_cuda, parse_driver
 
@@ -51,7 +51,7 @@ class ImageResult:
 
     @property
     def compatible(self) -> bool:
-        return not any(finding.severity is Severity.ERROR for finding in self.findings)
+        return not has_errors(self.findings)
 
 
 def _compare(left: tuple[int, ...], operator: str, right: tuple[int, ...]) -> bool:

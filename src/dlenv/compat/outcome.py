@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dlenv.errors import verdict_exit_code
-from dlenv.host.model import Severity
+from dlenv.host.model import has_warnings
 from dlenv.records import record
 
 if TYPE_CHECKING:
@@ -27,9 +27,7 @@ class CheckOutcome:
 
     @property
     def has_warnings(self) -> bool:
-        return self.report.has_warnings or any(
-            finding.severity is Severity.WARNING for image in self.images for finding in image.findings
-        )
+        return self.report.has_warnings or any(has_warnings(image.findings) for image in self.images)
 
     def exit_code(self, *, strict: bool = False) -> int:
         """0 compatible, 1 incompatible (or, with strict, compatible with a warning): the documented exit codes."""

@@ -15,7 +15,7 @@ from dlenv.compat.coinstall import coinstall_findings
 from dlenv.compat.evaluate import DRIVER_TIERS, Evaluation, evaluate, rank
 from dlenv.compat.sources import hooks as input_hooks
 from dlenv.errors import InputError, verdict_exit_code
-from dlenv.host.model import Finding, Severity
+from dlenv.host.model import Finding, Severity, has_errors, has_warnings
 from dlenv.records import record
 from dlenv.versions import canonical_name, sortable_version
 
@@ -54,14 +54,12 @@ class Resolution:
 
     @property
     def resolved(self) -> bool:
-        return all(target.chosen is not None for target in self.targets) and not any(
-            finding.severity is Severity.ERROR for finding in self.conflicts
-        )
+        return all(target.chosen is not None for target in self.targets) and not has_errors(self.conflicts)
 
     @property
     def has_warnings(self) -> bool:
         findings = [f for t in self.targets if t.chosen is not None for f in t.chosen.findings]
-        return any(finding.severity is Severity.WARNING for finding in [*findings, *self.conflicts])
+        return has_warnings([*findings, *self.conflicts])
 
     def exit_code(self, *, strict: bool = False) -> int:
         """0 resolved, 1 nothing works (or, with strict, what was chosen carries a warning)."""
@@ -147,7 +145,7 @@ def _search(options: list[list[Evaluation]]) -> list[Evaluation] | None:
             if budget[0] < 0:
                 return None
             findings = coinstall_findings([e.candidate for e in [*chosen, option]])
-            if any(finding.severity is Severity.ERROR for finding in findings):
+            if has_errors(findings):
                 continue
             found = extend([*chosen, option])
             if found is not None:

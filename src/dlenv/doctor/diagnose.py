@@ -50,7 +50,3 @@ def severity_rank(finding: Finding) -> int:
 def sort_findings(findings: list[Finding]) -> list[Finding]:
     """Most severe first; the order within a severity is kept."""
     return sorted(findings, key=severity_rank)
-
-
-def has_errors(findings: list[Finding]) -> bool:
-    return any(finding.severity is Severity.ERROR for finding in findings)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from dlenv.doctor.diagnose import diagnose, has_errors, severity_rank, sort_findings
-from dlenv.host.model import Finding, Severity
+from dlenv.doctor.diagnose import diagnose, severity_rank, sort_findings
+from dlenv.host.model import Finding, Severity, has_errors, has_warnings
 from dlenv.records import record, replace
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ class DoctorReport:
 
     @property
     def has_warnings(self) -> bool:
-        return any(finding.severity is Severity.WARNING for finding in self.findings)
+        return has_warnings(self.findings)
 
     def exit_code(self, strict: bool = False) -> int:
         """0 no error finding (with `strict`: no warning either), 1 otherwise (the documented exit codes)."""

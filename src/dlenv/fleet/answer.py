@@ -25,7 +25,7 @@ from dlenv.compat.requirements import RequirementInput
 from dlenv.compat.resolve import resolve
 from dlenv.errors import InputError, verdict_exit_code
 from dlenv.fleet.labels import LABEL_ORIGIN
-from dlenv.host.model import Finding, Severity
+from dlenv.host.model import Finding, Severity, has_errors, has_warnings
 from dlenv.records import record
 from dlenv.versions import canonical_name, sortable_version
 
@@ -135,13 +135,13 @@ class FleetAnswer:
             return False
         if self.kind == "resolve" and any(release is None for _, release in self.stack):
             return False
-        return all(v.compatible for v in self.verdicts) and not any(n.severity is Severity.ERROR for n in self.notes)
+        return all(v.compatible for v in self.verdicts) and not has_errors(self.notes)
 
     @property
     def has_warnings(self) -> bool:
         chosen = {c.key for c in self.chosen_columns()}
         cells = [cell for v in self.verdicts for key, cell in v.cells.items() if key in chosen]
-        return any(n.severity is Severity.WARNING for n in self.notes) or any(c.status == "warning" for c in cells)
+        return has_warnings(self.notes) or any(c.status == "warning" for c in cells)
 
     def chosen_columns(self) -> tuple[Column, ...]:
         if self.kind == "check":

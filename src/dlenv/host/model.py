@@ -6,8 +6,12 @@ Versions stay strings as the host reported them; parsing happens where they are 
 from __future__ import annotations
 
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from dlenv.records import field, record
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 HOST_SCHEMA_VERSION = 1
 
@@ -189,3 +193,13 @@ class Finding:
     fix: str | None = None
     subject: str | None = None
     """What the finding is about: 'driver', 'gpu 0', 'torch', ..."""
+
+
+def has_errors(findings: Iterable[Finding]) -> bool:
+    """Is any of `findings` an error? (What every verdict's `compatible` rests on.)"""
+    return any(finding.severity is Severity.ERROR for finding in findings)
+
+
+def has_warnings(findings: Iterable[Finding]) -> bool:
+    """Is any of `findings` a warning? (What `--strict` fails on.)"""
+    return any(finding.severity is Severity.WARNING for finding in findings)

@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from dlenv import __version__, records
-from dlenv.host.model import Finding, Severity
+from dlenv.host.model import Finding, Severity, has_errors
 from dlenv.host.serialize import host_to_dict
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ def doctor_to_json(report: DoctorReport) -> str:
     document = {
         "schema_version": DOCTOR_SCHEMA_VERSION,
         "dlenv_version": __version__,
-        "ok": not any(finding.severity is Severity.ERROR for finding in findings),
+        "ok": not has_errors(findings),
         "summary": {severity.value: sum(f.severity is severity for f in findings) for severity in Severity},
         "host": host_to_dict(report.host),
         "frameworks": [

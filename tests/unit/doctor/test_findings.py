@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dlenv.doctor.diagnose import diagnose, has_errors
+from dlenv.doctor.diagnose import diagnose
 from dlenv.doctor.verdicts import doctor_report
 from dlenv.host.model import (
     CudaToolkit,
@@ -17,6 +17,7 @@ from dlenv.host.model import (
     Platform,
     ProbeProblem,
     Severity,
+    has_errors,
 )
 from dlenv.records import replace
 from tests.unit.compat.engine import mini_matrix

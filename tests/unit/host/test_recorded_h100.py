@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from dlenv.doctor.diagnose import diagnose, has_errors
-from dlenv.host.model import HostFacts
+from dlenv.doctor.diagnose import diagnose
+from dlenv.host.model import HostFacts, has_errors
 from dlenv.host.probe import probe_host
 from dlenv.host.serialize import host_from_dict, host_to_dict
 from tests.hosts import H100, h100_context
