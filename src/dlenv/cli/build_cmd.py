@@ -12,10 +12,9 @@ import typer
 
 from dlenv.cli.options import FORWARD_COMPAT, HOST, MATRIX, OUTPUT, MatrixSource, OutputTarget, host_facts, takes
 from dlenv.cli.provision_options import (
+    PROGRESS,
+    STACK_REQUIREMENTS,
     Progress,
-    QuietOption,
-    RequirementsArgument,
-    VerboseOption,
     regenerate_command,
 )
 from dlenv.errors import EXIT_PROBLEMS, InputError
@@ -68,10 +67,10 @@ def build_argv(engine: str, name: str, recipe: Path, tag: str) -> list[str]:
     return [engine, verb, "-t", tag, "-f", str(recipe), str(recipe.parent)]
 
 
-@takes(OUTPUT, MATRIX, HOST, FORWARD_COMPAT)
+@takes(STACK_REQUIREMENTS, OUTPUT, MATRIX, HOST, FORWARD_COMPAT, PROGRESS)
 def build(  # keyword-only: the option groups (dlenv.cli.options) have no defaults
     *,
-    requirements: RequirementsArgument = None,
+    requirements: list[str] | None,
     output: OutputTarget,
     output_format: Annotated[
         BuildFormat, typer.Option("--format", "-f", help="docker (Dockerfile) or apptainer (definition file).")
@@ -97,8 +96,7 @@ def build(  # keyword-only: the option groups (dlenv.cli.options) have no defaul
     matrix_dir: Path | None,
     host_spec: HostSpec,
     allow_forward_compat: bool,
-    quiet: QuietOption = False,
-    verbose: VerboseOption = False,
+    progress: Progress,
 ) -> None:
     """Write a container recipe whose base image, CUDA requirement and packages fit the host.
 
@@ -116,7 +114,6 @@ def build(  # keyword-only: the option groups (dlenv.cli.options) have no defaul
     from dlenv.provision.lock import generate_lock
     from dlenv.provision.stack import build_stack
 
-    progress = Progress(quiet, verbose)
     to_file = output.is_file
     output.check()
     if tag is not None and not _TAG.match(tag):

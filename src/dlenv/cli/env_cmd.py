@@ -9,10 +9,9 @@ import typer
 
 from dlenv.cli.options import FORWARD_COMPAT, HOST, MATRIX, OUTPUT, MatrixSource, host_facts, takes
 from dlenv.cli.provision_options import (
+    PROGRESS,
+    STACK_REQUIREMENTS,
     Progress,
-    QuietOption,
-    RequirementsArgument,
-    VerboseOption,
     regenerate_command,
 )
 
@@ -28,10 +27,10 @@ class EnvFormat(str, Enum):
     pixi = "pixi"
 
 
-@takes(OUTPUT, MATRIX, HOST, FORWARD_COMPAT)
+@takes(STACK_REQUIREMENTS, OUTPUT, MATRIX, HOST, FORWARD_COMPAT, PROGRESS)
 def env(  # keyword-only: the option groups (dlenv.cli.options) have no defaults
     *,
-    requirements: RequirementsArgument = None,
+    requirements: list[str] | None,
     output: OutputTarget,
     output_format: Annotated[
         EnvFormat, typer.Option("--format", "-f", help="conda (environment.yml) or pixi (pixi.toml).")
@@ -40,8 +39,7 @@ def env(  # keyword-only: the option groups (dlenv.cli.options) have no defaults
     matrix_dir: Path | None,
     host_spec: HostSpec,
     allow_forward_compat: bool,
-    quiet: QuietOption = False,
-    verbose: VerboseOption = False,
+    progress: Progress,
 ) -> None:
     """Write a conda environment file (or pixi.toml) that installs a stack known to work on the host.
 
@@ -51,7 +49,7 @@ def env(  # keyword-only: the option groups (dlenv.cli.options) have no defaults
     from dlenv.provision.stack import build_stack, check_name
 
     check_name(name, "--name")
-    Progress(quiet, verbose)("resolving the stack")
+    progress("resolving the stack")
     output.check()
     matrix = MatrixSource(matrix_dir)
     host = host_facts(host_spec, matrix)

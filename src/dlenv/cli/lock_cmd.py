@@ -10,10 +10,9 @@ import typer
 
 from dlenv.cli.options import FORWARD_COMPAT, HOST, MATRIX, OUTPUT, MatrixSource, host_facts, takes
 from dlenv.cli.provision_options import (
+    PROGRESS,
+    STACK_REQUIREMENTS,
     Progress,
-    QuietOption,
-    RequirementsArgument,
-    VerboseOption,
     regenerate_command,
 )
 from dlenv.errors import EXIT_OK, EXIT_PROBLEMS, InputError
@@ -28,10 +27,10 @@ class LockFormat(str, Enum):
     pylock = "pylock"
 
 
-@takes(OUTPUT, MATRIX, HOST, FORWARD_COMPAT)
+@takes(STACK_REQUIREMENTS, OUTPUT, MATRIX, HOST, FORWARD_COMPAT, PROGRESS)
 def lock(  # keyword-only: the option groups (dlenv.cli.options) have no defaults
     *,
-    requirements: RequirementsArgument = None,
+    requirements: list[str] | None,
     output: OutputTarget,
     output_format: Annotated[
         LockFormat, typer.Option("--format", "-f", help="requirements (pip -r) or pylock (PEP 751 pylock.toml).")
@@ -45,8 +44,7 @@ def lock(  # keyword-only: the option groups (dlenv.cli.options) have no default
     matrix_dir: Path | None,
     host_spec: HostSpec,
     allow_forward_compat: bool,
-    quiet: QuietOption = False,
-    verbose: VerboseOption = False,
+    progress: Progress,
 ) -> None:
     """Pin a stack that works on the host, with its whole dependency closure and a sha256 for every file.
 
@@ -82,7 +80,6 @@ def lock(  # keyword-only: the option groups (dlenv.cli.options) have no default
         "lock", list(stack.requirements), host_spec, extra, output, matrix_dir,
         allow_forward_compat=allow_forward_compat, overrides=[(o.name, o.value) for o in host.overrides],
     )  # fmt: skip
-    progress = Progress(quiet, verbose)
     progress(f"resolving the stack's closure for Python {stack.python} on {stack.platform_key} with pip")
     text = generate_lock(stack, output_format.value, command)
     progress("resolved")

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
-import typer
+from dlenv.cli.options import Group, Option, own
 
 if TYPE_CHECKING:
     from dlenv.cli.options import OutputTarget
     from dlenv.host.describe import HostSpec
-
-RequirementsArgument = Annotated[
-    list[str] | None,
-    typer.Argument(help="Frameworks with optional constraints: torch 'tensorflow<2.17' cudf-cu12.", show_default=False),
-]
-
-
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress messages on stderr.")]
-VerboseOption = Annotated[
-    bool, typer.Option("--verbose", "-v", help="Progress messages on stderr even when it is not a terminal.")
-]
 
 
 class Progress:
@@ -31,8 +21,6 @@ class Progress:
     """
 
     def __init__(self, quiet: bool = False, verbose: bool = False) -> None:
-        import sys
-
         self.enabled = not quiet and (verbose or sys.stderr.isatty())
         self.verbose = verbose and not quiet
         self._started: float | None = None
@@ -45,7 +33,7 @@ class Progress:
         now = time.monotonic()
         elapsed = f" ({now - self._started:.0f} s so far)" if self._started is not None else ""
         self._started = self._started if self._started is not None else now
-        typer.echo(f"dlenv: {message}...{elapsed}", err=True)
+        sys.stderr.write(f"dlenv: {message}...{elapsed}\n")
 
 
 def regenerate_command(
@@ -75,3 +63,22 @@ def regenerate_command(
     if output.is_file:
         command += ["-o", str(output.path)]
     return command
+
+
+STACK_REQUIREMENTS = own(
+    Option("requirements", (), "Frameworks with optional constraints: torch 'tensorflow<2.17' cudf-cu12.", "arguments")
+)
+PROGRESS = Group(
+    "progress",
+    (
+        Option("quiet", ("--quiet", "-q"), "No progress messages on stderr.", "flag", default=False),
+        Option(
+            "verbose",
+            ("--verbose", "-v"),
+            "Progress messages on stderr even when it is not a terminal.",
+            "flag",
+            default=False,
+        ),
+    ),
+    Progress,
+)
