@@ -5,6 +5,7 @@ spelling pip accepts, relative to the file that names them, with loops refused."
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -122,6 +123,13 @@ def _reason(message: str) -> str:
     return lines[0].removeprefix("Invalid requirement: ").lstrip(": ") if lines else "not a requirement"
 
 
+@functools.lru_cache(maxsize=4096)
+def _parsed(pep508: str) -> Requirement:
+    """A requirement parsed once however many lines spell it (a 10,000-line file repeats a few dozen); never
+    mutated by dlenv, so one object can serve every line."""
+    return Requirement(pep508)
+
+
 def _requirement(line: Any, text: str, origin: str, path: Path) -> RequirementInput | None:
     """The line as one PEP 508 requirement (name @ url for direct references), or None when it names no package."""
     from dlenv.records import replace
@@ -134,7 +142,7 @@ def _requirement(line: Any, text: str, origin: str, path: Path) -> RequirementIn
     link = line.link.url if line.link is not None else None
     pep508 = f"{name}{extras} @ {link}{marker}" if link else f"{name}{extras}{line.specifier or ''}{marker}"
     try:
-        requirement = Requirement(pep508)
+        requirement = _parsed(pep508)
     except InvalidRequirement as error:
         if link is None:
             raise InputError(
