@@ -23,6 +23,7 @@ from dlenv.index import simple
 from dlenv.matrix import model
 from dlenv.records import fields
 from dlenv.render import check_report, fleet_html, fleet_report, host_json, host_text, resolve_report
+from dlenv.render import matrix as matrix_render
 
 
 class fields_of:  # lower case: it reads as the field access it stands for
@@ -49,6 +50,12 @@ _ = [
     host_text.render_probe_text,
     resolve_report.resolve_to_json,
     resolve_report.render_resolve_text,
+    matrix_render.render_show,
+    matrix_render.show_to_json,
+    matrix_render.render_stats,
+    matrix_render.stats_to_json,
+    matrix_render.render_diff,
+    matrix_render.diff_to_json,
     # PEP 562 module __getattr__: Python calls it for `dlenv.cli.app` and the lazy re-exports of dlenv.matrix
     cli.__getattr__,
     matrix.__getattr__,

@@ -49,15 +49,7 @@ def show(
     from dlenv.matrix.queries import show as show_query
 
     result = show_query(load_matrix(matrix_dir), query)
-    if output_format is MatrixFormat.json:
-        from dlenv.render.matrix import to_json
-
-        sys.stdout.write(to_json("show", result))
-        return
-    from dlenv.render.console import make_console
-    from dlenv.render.matrix import render_show
-
-    render_show(make_console(), result)
+    _print("show", output_format, result)
 
 
 @app.command()
@@ -96,15 +88,7 @@ def stats(output_format: FormatOption = MatrixFormat.text, matrix_dir: MatrixDir
     from dlenv.matrix.queries import stats as compute_stats
 
     value = compute_stats(load_matrix(matrix_dir))
-    if output_format is MatrixFormat.json:
-        from dlenv.render.matrix import to_json
-
-        sys.stdout.write(to_json("stats", value))
-        return
-    from dlenv.render.console import make_console
-    from dlenv.render.matrix import render_stats
-
-    render_stats(make_console(), value)
+    _print("stats", output_format, value)
 
 
 @app.command()
@@ -118,15 +102,7 @@ def diff(
     from dlenv.matrix.queries import diff as compute_diff
 
     value = compute_diff(read_documents_at(old), read_documents_at(new))
-    if output_format is MatrixFormat.json:
-        from dlenv.render.matrix import to_json
-
-        sys.stdout.write(to_json("diff", value))
-        return
-    from dlenv.render.console import make_console
-    from dlenv.render.matrix import render_diff
-
-    render_diff(make_console(), value)
+    _print("diff", output_format, value)
 
 
 def _validation_report(target: Path | None, *, standalone: bool) -> ValidationReport:
@@ -149,3 +125,10 @@ def _validation_report(target: Path | None, *, standalone: bool) -> ValidationRe
         for subject, doc in compiled_documents(compiled).items()
     ]
     return validate_documents(documents, schemas=compiled["schemas"])
+
+
+def _print(command: str, output_format: MatrixFormat, value: object) -> None:
+    from dlenv.cli.options import OutputTarget
+    from dlenv.render.formats import emit
+
+    emit(f"matrix {command}", output_format.value, value, OutputTarget())

@@ -36,6 +36,12 @@ RENDERERS: dict[tuple[str, str], Renderer] = {
     ("fleet", "text"): Renderer("dlenv.render.fleet_report", "render_fleet_text", draws=True),
     ("fleet", "json"): Renderer("dlenv.render.fleet_report", "fleet_to_json", draws=False),
     ("fleet", "html"): Renderer("dlenv.render.fleet_html", "render_fleet_html", draws=False),
+    ("matrix show", "text"): Renderer("dlenv.render.matrix", "render_show", draws=True),
+    ("matrix show", "json"): Renderer("dlenv.render.matrix", "show_to_json", draws=False),
+    ("matrix stats", "text"): Renderer("dlenv.render.matrix", "render_stats", draws=True),
+    ("matrix stats", "json"): Renderer("dlenv.render.matrix", "stats_to_json", draws=False),
+    ("matrix diff", "text"): Renderer("dlenv.render.matrix", "render_diff", draws=True),
+    ("matrix diff", "json"): Renderer("dlenv.render.matrix", "diff_to_json", draws=False),
 }
 
 

@@ -135,3 +135,15 @@ def validation_to_json(files: Sequence[str], problems: Sequence[InputError]) -> 
         ],
     }
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+def show_to_json(value: Any) -> str:
+    return to_json("show", value)
+
+
+def stats_to_json(value: Any) -> str:
+    return to_json("stats", value)
+
+
+def diff_to_json(value: Any) -> str:
+    return to_json("diff", value)

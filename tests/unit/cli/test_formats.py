@@ -8,6 +8,7 @@ import importlib
 from dlenv.cli.check_cmd import check
 from dlenv.cli.doctor_cmd import doctor
 from dlenv.cli.fleet_cmd import AnswerFormat
+from dlenv.cli.matrix_cmd import MatrixFormat
 from dlenv.cli.options import groups_of
 from dlenv.cli.probe_cmd import probe
 from dlenv.cli.resolve_cmd import ResolveFormat
@@ -25,6 +26,7 @@ FORMATS = {
     "check": _declared(check),
     "resolve": tuple(member.value for member in ResolveFormat),
     "fleet": tuple(member.value for member in AnswerFormat),
+    **{f"matrix {command}": tuple(member.value for member in MatrixFormat) for command in ("show", "stats", "diff")},
 }
 
 
