@@ -9,6 +9,8 @@ from dlenv.records import field, record
 from dlenv.versions import CudaVersion, parse_cuda
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from dlenv.compat.cuda_facts import CudaFacts
     from dlenv.host.model import HostFacts
     from dlenv.matrix.model import FrameworkBuild, FrameworkRelease, Matrix
@@ -27,8 +29,7 @@ class Candidate:
 
     @property
     def requirement(self) -> str:
-        extra = f"[{self.extra}]" if self.extra else ""
-        return f"{self.package}{extra}=={self.release.version}"
+        return pin(self.package, (self.extra,) if self.extra else (), self.release.version)
 
     @property
     def local_tag(self) -> bool:
@@ -76,6 +77,12 @@ class Candidate:
             # The family's own index serves every dependency its packages need, so it can be the only index.
             return f"pip install '{requirement}' --index-url {url}"
         return f"pip install '{requirement}' {pip_source_option(url)} {url}"
+
+
+def pin(package: str, extras: Sequence[str], version: str) -> str:
+    """The exact pin pip reads: package[extra,...]==version."""
+    listed = f"[{','.join(extras)}]" if extras else ""
+    return f"{package}{listed}=={version}"
 
 
 def is_find_links(url: str) -> bool:

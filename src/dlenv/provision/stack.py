@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from dlenv.compat.candidate import pip_source_option
+from dlenv.compat.candidate import pin, pip_source_option
 from dlenv.errors import InputError, ProblemsError
 from dlenv.host.model import Severity, platform_key
 from dlenv.records import record
@@ -82,8 +82,7 @@ class Pin:
 
     @property
     def requirement(self) -> str:
-        extras = f"[{','.join(self.extras)}]" if self.extras else ""
-        return f"{self.package}{extras}=={self.version}"
+        return pin(self.package, self.extras, self.version)
 
     @property
     def subject(self) -> str:
