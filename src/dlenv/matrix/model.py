@@ -6,7 +6,6 @@ construction only copies fields; it never re-checks them. Field names follow the
 
 from __future__ import annotations
 
-import datetime
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -15,6 +14,8 @@ from dlenv.records import field, record
 from dlenv.versions import canonical_name, parse_compute_capability, parse_version, sortable_version
 
 if TYPE_CHECKING:
+    import datetime
+
     from packaging.version import Version
 
 if TYPE_CHECKING:
@@ -380,6 +381,12 @@ def require_cuda_table(document: Mapping[str, Any]) -> dict[str, str]:
     return {entry["id"]: entry["value"] for entry in document.get("require_cuda", ())}
 
 
+def _date(text: str) -> datetime.date:
+    import datetime  # the refresh policy's dates only: a check never reads them
+
+    return datetime.date.fromisoformat(text)
+
+
 @record
 class CudaMatrix:
     matrix_version: str | None
@@ -436,7 +443,7 @@ class RefreshScope:
         return cls(
             min_version=data.get("min_version"),
             extra_series=_tuple(data, "extra_series"),
-            since=datetime.date.fromisoformat(since) if isinstance(since, str) else since,
+            since=_date(since) if isinstance(since, str) else since,
         )
 
     def covers(self, version: Version, released: datetime.date | None) -> bool:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING, Any
-from xml.etree import ElementTree
 
 from dlenv import __version__
 from dlenv.host.model import Finding, Severity
@@ -172,6 +171,8 @@ def check_to_github(outcome: CheckOutcome) -> str:
 
 def check_to_junit(outcome: CheckOutcome) -> str:
     report, images = outcome.report, outcome.images
+    from xml.etree import ElementTree  # JUnit only: the other formats need no XML
+
     suite = ElementTree.Element("testsuite", name="dlenv check")
     failures = 0
     cases: list[tuple[str, list[Finding]]] = [(r.requirement.text, list(r.findings)) for r in report.results]
