@@ -48,6 +48,7 @@ def single_commands() -> dict[str, list[str]]:
         "dlenv probe": [dlenv, "probe"],
         "dlenv check (compatible)": [dlenv, "check", "torch==2.7.1+cu128", *RTX5090],
         "dlenv check (incompatible)": [dlenv, "check", "torch==2.6.0+cu124", *RTX5090],
+        "dlenv check --format json (compatible)": [dlenv, "check", "torch==2.7.1+cu128", *RTX5090, "--format", "json"],
         "dlenv resolve torch tensorflow cudf-cu12": [dlenv, "resolve", "torch", "tensorflow", "cudf-cu12", *A100],
     }
     if shutil.which("nvidia-smi"):
