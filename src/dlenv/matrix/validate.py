@@ -131,7 +131,9 @@ def schema_problems(
 
     subject = doc.get("subject")
     kind = schema_kind(subject) if isinstance(subject, str) else "framework"
-    validator = Draft202012Validator(schemas[kind])
+    # formats are checked too: a date the pattern accepts (2024-13-45) is not a date, and code that reads it as one
+    # must never see it
+    validator = Draft202012Validator(schemas[kind], format_checker=Draft202012Validator.FORMAT_CHECKER)
     problems: list[InputError] = []
     for error in sorted(validator.iter_errors(doc), key=lambda e: [str(part) for part in e.absolute_path]):
         parts = list(error.absolute_path)
@@ -184,6 +186,8 @@ def _describe(error: ValidationError) -> tuple[str, str | None]:
         return f"{instance!r} is a {type(instance).__name__}, not {expected}", f"write a {expected}"
     if kind == "pattern":
         return f"{instance!r} is not in the expected form", f"write it to match {expected}"
+    if kind == "format":
+        return f"{instance!r} is not a valid {expected}", "write a real one, e.g. 2024-09-04 for a date"
     if kind == "enum":
         return f"{instance!r} is not one of: {', '.join(map(str, expected))}", "use one of the listed values"
     if kind == "const":

@@ -312,3 +312,17 @@ def test_file_notes_are_a_map_of_kinds(matrix_dir: Path, file_name: str, notes: 
 def test_every_kind_of_note_is_accepted(matrix_dir: Path) -> None:
     notes = {"scope": ["a"], "method": ["b"], "left_out": ["c"], "disagreements": ["d"]}
     assert problems_after(matrix_dir, "jax.yaml", lambda doc: doc.update(notes=notes)) == []
+
+
+def test_a_date_the_pattern_accepts_but_the_calendar_does_not_is_a_problem(matrix_dir: Path) -> None:
+    """2024-13-45 has the shape of a date: the schema's format check refuses it, so no reader of the matrix (the
+    refresh policy parses `since` as a date) ever sees it."""
+
+    def edit(doc: dict[str, Any]) -> None:
+        doc["releases"][0]["released"] = "2024-02-30"
+        family = doc.setdefault("family", {"source": ["https://github.com/jax-ml/jax"]})
+        family["refresh"] = {"release_projects": ["jax"], "python_projects": [], "scope": {"since": "2024-13-45"}}
+
+    problems = problems_after(matrix_dir, "jax.yaml", edit)
+    assert any("'2024-02-30' is not a valid date" in problem for problem in problems), problems
+    assert any("'2024-13-45' is not a valid date" in problem for problem in problems), problems
