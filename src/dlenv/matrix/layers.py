@@ -53,6 +53,7 @@ SECTIONS: dict[str, tuple[Section, ...]] = {
     ),
     "images": (
         Section("require_cuda", lambda r: _text(r.get("id")), lambda r: f"require_cuda {_text(r.get('id'))}"),
+        Section("distributions", lambda r: _text(r.get("os")), lambda r: f"distribution {_text(r.get('os'))}"),
         Section(
             "images",
             lambda r: f"{_text(r.get('repository'))}:{_text(r.get('tag'))}",

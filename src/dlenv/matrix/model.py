@@ -726,6 +726,17 @@ class Matrix:
         return built
 
     @property
+    def distribution_pythons(self) -> Mapping[str, tuple[str, ...]]:
+        """An image os (ubuntu22.04) -> the Python minors its distribution's own archive installs."""
+
+        def build() -> dict[str, tuple[str, ...]]:
+            rows = (self.document("images") or {}).get("distributions", ())
+            return {str(row["os"]): tuple(row["python"]) for row in rows}
+
+        table: Mapping[str, tuple[str, ...]] = self._table("distribution_pythons", build)
+        return table
+
+    @property
     def families(self) -> FamilyIndex:
         """Which distributions and conda packages are which framework (the family blocks), without the records."""
         from dlenv.matrix.families import FamilyIndex, family_table

@@ -10,7 +10,8 @@ The base image comes from the matrix's images table:
   from the system (TensorFlow up to 2.13 has no `[and-cuda]` wheels), `devel`/`cudnn-devel` when the stack compiles
   CUDA extensions (`--devel`). Its CUDA is at least what every build needs (the bottom of its supported range),
   at most the top of every build's range and at most what the host's driver starts; the newest such image wins.
-  Its Python is the image's own (the row's `python`) or the distribution's package (`DISTRIBUTION_PYTHONS`).
+  Its Python is the image's own (the row's `python`) or the distribution's package (the images matrix's
+  `distributions`).
 
 Forward compatibility (a CUDA newer than the driver's) is used only when the user asked for it
 (`--allow-forward-compat`); the image then installs NVIDIA's `cuda-compat-M-m` package and NVIDIA_REQUIRE_CUDA stays
@@ -35,20 +36,14 @@ from dlenv.records import record
 from dlenv.versions import parse_cuda
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from dlenv.matrix.model import Image, Matrix
     from dlenv.provision.header import Header
     from dlenv.provision.stack import Stack
 
 CUDA_REPOSITORY = "nvidia/cuda"
 PYTHON_REPOSITORY = "python"
-DISTRIBUTION_PYTHONS = {
-    "ubuntu20.04": ("3.8", "3.9"),
-    "ubuntu22.04": ("3.10", "3.11"),
-    "ubuntu24.04": ("3.12",),
-}
-"""The pythonX.Y (with pythonX.Y-venv) packages each distribution's own archive installs: focal main 3.8, universe
-3.9; jammy main 3.10, universe 3.11; noble main 3.12 (packages.ubuntu.com/{focal,jammy,noble}/pythonX.Y-venv).
-For the maintainers: this belongs in the images matrix, next to each row's `os`."""
 USER_ID = 10001
 LOCK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$")
 TOOL_DIR = "/tmp/dlenv-tool"
@@ -104,11 +99,13 @@ def forward_compat_needed(stack: Stack, matrix: Matrix) -> bool:
     return host_max is not None and need is not None and need > host_max
 
 
-def _python_packages(image: Image, python: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+def _python_packages(
+    image: Image, python: str, distributions: Mapping[str, tuple[str, ...]]
+) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
     """(builder, runtime) packages that give the image `python`, () when it has it; None when it cannot."""
     if image.python == python:
         return (), ()
-    if python in DISTRIBUTION_PYTHONS.get(image.os or "", ()):
+    if python in distributions.get(image.os or "", ()):
         return (f"python{python}", f"python{python}-venv"), (f"python{python}",)
     return None
 
@@ -172,7 +169,7 @@ def choose_base(stack: Stack, matrix: Matrix, *, devel: bool = False, allow_forw
             continue
         if cudnn and (image.cudnn or "").split(".")[0] != cudnn[0]:
             continue
-        packages = _python_packages(image, stack.python)
+        packages = _python_packages(image, stack.python, matrix.distribution_pythons)
         if packages is None:
             continue
         # Prefer an image that has the Python (fewer packages), then the newest CUDA.
@@ -184,7 +181,7 @@ def choose_base(stack: Stack, matrix: Matrix, *, devel: bool = False, allow_forw
             limits.append(f"at most the driver's {host_max[0]}.{host_max[1]}")
         if cudnn:
             limits.append(f"cuDNN {cudnn[0]}")
-        pythons = sorted({p for versions in DISTRIBUTION_PYTHONS.values() for p in versions})
+        pythons = sorted({p for versions in matrix.distribution_pythons.values() for p in versions})
         raise ProblemsError(
             f"no nvidia/cuda {flavour} image in the matrix has {', '.join(limits)} and Python {stack.python}"
             f" (their distributions install Python {', '.join(pythons)}: target one with --python)"

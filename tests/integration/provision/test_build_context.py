@@ -7,24 +7,15 @@ import hashlib
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from dlenv.provision.selfwheel import wheel_name, write_wheel
 from tests.unit.provision.cli import run_cli
-from tests.unit.provision.localindex import build_indexes, serve, use_index
+from tests.unit.provision.localindex import use_index
 
 H100 = ["--driver", "580.65.06", "--gpu", "H100", "--python", "3.11", "--os", "linux", "--arch", "x86_64"]
-
-
-@pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    root = tmp_path_factory.mktemp("index")
-    build_indexes(root)
-    with serve(root) as url:
-        yield url, root
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import hashlib
 import json
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ import pytest
 from dlenv.provision.closure import marker_environment, target_closure
 from dlenv.provision.lock import PIP_WITH_TARGET_MARKERS, lock_stack, pip_command
 from dlenv.records import replace
-from tests.unit.provision.localindex import Wheel, build_indexes, build_wheel, pip_env, rewrite_for, serve
+from tests.unit.provision.localindex import Wheel, build_wheel, pip_env, rewrite_for, serve
 from tests.unit.provision.targets import Target
 
 LINUX_312 = {
@@ -74,14 +74,6 @@ def test_marker_environment_of_each_platform() -> None:
 
 def _stack_for(system: str, arch: str) -> Any:
     return replace(Target("t", ("torch",)).stack(), system=system, arch=arch)
-
-
-@pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    root = tmp_path_factory.mktemp("index")
-    build_indexes(root)
-    with serve(root) as url:
-        yield url, root
 
 
 @pytest.mark.parametrize(("python", "has_setuptools"), [("3.11", False), ("3.12", True)])

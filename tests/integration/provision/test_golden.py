@@ -15,7 +15,6 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,7 +26,7 @@ from dlenv.provision.header import body_after_header, body_hash
 from dlenv.provision.lock import generate_lock
 from tests.unit.compat.engine import mini_matrix
 from tests.unit.provision.dockerfile import parse_dockerfile
-from tests.unit.provision.localindex import build_indexes, pip_env, rewrite_for, serve
+from tests.unit.provision.localindex import pip_env, rewrite_for
 from tests.unit.provision.targets import TARGETS, Target
 
 GOLDEN = Path(__file__).parents[2] / "golden"
@@ -43,14 +42,6 @@ FILES = {
     "requirements.lock": ("lock", "requirements"),
     "pylock.toml": ("lock", "pylock"),
 }
-
-
-@pytest.fixture(scope="module")
-def local_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    root = tmp_path_factory.mktemp("index")
-    build_indexes(root)
-    with serve(root) as url:
-        yield url, root
 
 
 def generate(target: Target, filename: str, index: tuple[str, Path]) -> str:
@@ -79,8 +70,8 @@ CASES = [(target, filename) for target in TARGETS for filename in FILES]
 
 
 @pytest.mark.parametrize(("target", "filename"), CASES, ids=[f"{t.name}/{f}" for t, f in CASES])
-def test_golden(target: Target, filename: str, local_index: tuple[str, Path]) -> None:
-    text = generate(target, filename, local_index)
+def test_golden(target: Target, filename: str, index: tuple[str, Path]) -> None:
+    text = generate(target, filename, index)
     path = GOLDEN / target.name / filename
     if UPDATE:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -90,9 +81,9 @@ def test_golden(target: Target, filename: str, local_index: tuple[str, Path]) ->
 
 
 @pytest.mark.parametrize("target", TARGETS, ids=[t.name for t in TARGETS])
-def test_generation_is_deterministic(target: Target, local_index: tuple[str, Path]) -> None:
+def test_generation_is_deterministic(target: Target, index: tuple[str, Path]) -> None:
     for filename in ("Dockerfile", "environment.yml", "requirements.lock"):
-        assert generate(target, filename, local_index) == generate(target, filename, local_index)
+        assert generate(target, filename, index) == generate(target, filename, index)
 
 
 @pytest.mark.parametrize("target", TARGETS, ids=[t.name for t in TARGETS])

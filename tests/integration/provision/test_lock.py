@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,21 +13,13 @@ from dlenv.errors import ProblemsError
 from dlenv.provision.lock import check_lock, locked_pins, parse_report, render_check
 from tests.unit.compat.engine import mini_matrix
 from tests.unit.provision.cli import run_cli
-from tests.unit.provision.localindex import build_indexes, serve, use_index
+from tests.unit.provision.localindex import use_index
 from tests.unit.provision.targets import TARGETS, Target
 
 GOLDEN = Path(__file__).parents[2] / "golden"
 BY_NAME = {target.name: target for target in TARGETS}
 H100 = ["--driver", "580.65.06", "--gpu", "H100", "--python", "3.11"]
 AMPERE_470 = ["--driver", "470.82.01", "--gpu", "8.6", "--python", "3.11"]
-
-
-@pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    root = tmp_path_factory.mktemp("index")
-    build_indexes(root)
-    with serve(root) as url:
-        yield url, root
 
 
 def test_pip_installs_the_lock_with_require_hashes(

@@ -17,7 +17,7 @@ from dlenv.host.model import HostFacts
 from dlenv.matrix.load import load_matrix
 from dlenv.matrix.model import Matrix
 from dlenv.provision.conda import generate_env
-from dlenv.provision.container import DISTRIBUTION_PYTHONS, choose_base, generate_container, plan_container
+from dlenv.provision.container import choose_base, generate_container, plan_container
 from dlenv.provision.header import make_header
 from dlenv.provision.stack import Stack, build_stack
 from dlenv.versions import parse_cuda
@@ -75,7 +75,7 @@ def test_devel_for_a_stack_that_compiles_extensions(matrix: Matrix) -> None:
 def test_a_python_the_distribution_packages_is_installed_from_it(matrix: Matrix) -> None:
     cupy = stack(matrix, "cupy-cuda12x", V100_535, "3.11")
     base = choose_base(cupy, matrix)
-    assert base.image.os == "ubuntu22.04" and "3.11" in DISTRIBUTION_PYTHONS["ubuntu22.04"]
+    assert base.image.os == "ubuntu22.04" and "3.11" in matrix.distribution_pythons["ubuntu22.04"]
     assert base.build_packages == ("python3.11", "python3.11-venv") and base.runtime_packages == ("python3.11",)
     have = parse_cuda(base.image.cuda or "")
     assert have is not None and (have.major, have.minor) <= (12, 2)  # what driver 535 starts
